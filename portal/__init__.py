@@ -1,0 +1,65 @@
+"""MCX customer privacy portal."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the portal; `overrides` replace configuration values (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    from portal import config
+
+    app.config.update(config.load(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
+
+    # every model module must be imported before migrations or create_all look at the metadata
+    from portal import models  # noqa: F401
+    from portal.web import i18n
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    limiter.init_app(app)
+    htmx.init_app(app)
+    login.init_app(app)
+
+    from portal.auth import oidc, sessions
+
+    oidc.init_app(app)
+    sessions.init_app(app)
+
+    from portal.web import assets, errors, security
+
+    assets.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+
+    from portal.account.routes import bp as account_bp
+    from portal.auth.routes import bp as auth_bp
+    from portal.web.routes import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,175 @@
+"""OpenID Connect client for each configured provider, with the checks Authlib leaves to us.
+
+Authlib validates the ID token's signature, `exp`, `iat` and `nonce`. The portal adds: the
+discovery document's issuer must be the configured one; only asymmetric signing algorithms
+are accepted (never `none` or a shared-secret HMAC); `iss` and `aud` are checked against the
+provider and our client id; the RFC 9207 `iss` on the callback must be the provider the
+sign-in was started with (mix-up defence, RFC 9700 §4.4); UserInfo's `sub` must equal the ID
+token's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from flask import current_app, request, session
+from joserfc.errors import JoseError
+
+from portal.config import Provider
+from portal.extensions import oauth
+
+ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+SCOPE = "openid email profile"
+HTTP_TIMEOUT = 10
+
+
+class SignInError(Exception):
+    """A sign-in that must stop; `code` picks the message the person sees."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class Assertion:
+    """What a provider asserted about the person, after every check passed."""
+
+    provider: Provider
+    claims: dict
+    id_token: str
+
+
+def init_app(app) -> None:
+    oauth.init_app(app)
+    for provider in app.config["OIDC_PROVIDERS"]:
+        oauth.register(
+            name=provider.name,
+            client_id=provider.client_id,
+            client_secret=provider.client_secret,
+            server_metadata_url=provider.metadata_url,
+            client_kwargs={
+                "scope": SCOPE,
+                "code_challenge_method": "S256",
+                "token_endpoint_auth_method": "client_secret_basic",
+                "timeout": HTTP_TIMEOUT,
+            },
+        )
+
+
+def providers() -> list[Provider]:
+    return current_app.config["OIDC_PROVIDERS"]
+
+
+def provider_named(name: str | None) -> Provider | None:
+    return next((p for p in providers() if p.name == name), None)
+
+
+def _client(provider: Provider):
+    return oauth.create_client(provider.name)
+
+
+def metadata(provider: Provider) -> dict:
+    """The provider's discovery document, checked once per process."""
+    client = _client(provider)
+    try:
+        meta = client.load_server_metadata()
+    except (requests.RequestException, ValueError) as exc:
+        raise SignInError("provider_unreachable", str(exc)) from exc
+    if meta.get("_portal_checked"):
+        return meta
+    if meta.get("issuer", "").rstrip("/") != provider.issuer:
+        client.server_metadata = {}
+        raise SignInError("provider_misconfigured", f"discovery issuer {meta.get('issuer')!r}")
+    advertised = meta.get("id_token_signing_alg_values_supported") or ["RS256"]
+    allowed = [alg for alg in advertised if alg in ASYMMETRIC_ALGS]
+    if not allowed:
+        client.server_metadata = {}
+        raise SignInError("provider_misconfigured", f"no acceptable signing algorithm in {advertised}")
+    # Authlib decodes with exactly this list, so narrowing it here is what refuses `alg: none`.
+    meta["id_token_signing_alg_values_supported"] = allowed
+    meta["_portal_checked"] = True
+    return meta
+
+
+def start(provider: Provider, redirect_uri: str, *, force_login: bool = False):
+    """Redirect to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)."""
+    metadata(provider)
+    extra = {"prompt": "login", "max_age": 0} if force_login else {}
+    return _client(provider).authorize_redirect(redirect_uri, **extra)
+
+
+def provider_for_state(state: str | None) -> Provider | None:
+    """The provider this browser started the sign-in with, found by the `state` it was given."""
+    if not state:
+        return None
+    return next((p for p in providers() if f"_state_{p.name}_{state}" in session), None)
+
+
+def finish() -> Assertion:
+    """Complete the callback: exchange the code and validate everything the provider said."""
+    state = request.args.get("state")
+    provider = provider_for_state(state)
+    if provider is None:
+        raise SignInError("state_mismatch")
+    client = _client(provider)
+    error = request.args.get("error")
+    if error:
+        client.framework.clear_state_data(session, state)
+        raise SignInError("cancelled" if error in ("access_denied", "login_required") else "provider_error", error)
+    meta = metadata(provider)
+    response_iss = request.args.get("iss")
+    if response_iss is not None and response_iss.rstrip("/") != provider.issuer:
+        client.framework.clear_state_data(session, state)
+        raise SignInError("issuer_mismatch", f"callback iss {response_iss!r}")
+    if response_iss is None and meta.get("authorization_response_iss_parameter_supported"):
+        client.framework.clear_state_data(session, state)
+        raise SignInError("issuer_mismatch", "callback iss missing")
+    claims_options = {
+        "iss": {"essential": True, "values": [provider.issuer, provider.issuer + "/"]},
+        "aud": {"essential": True, "values": [provider.client_id]},
+        "sub": {"essential": True},
+    }
+    try:
+        token = client.authorize_access_token(claims_options=claims_options)
+    except requests.RequestException as exc:
+        raise SignInError("provider_unreachable", str(exc)) from exc
+    except (OAuthError, JoseError, ValueError, KeyError) as exc:
+        raise SignInError("token_invalid", repr(exc)) from exc
+    if "id_token" not in token or not token.get("userinfo"):
+        raise SignInError("token_invalid", "no ID token")
+    claims = dict(token["userinfo"])
+    if ("email" not in claims or "email_verified" not in claims) and meta.get("userinfo_endpoint"):
+        claims = _with_userinfo(client, token, claims)
+    return Assertion(provider=provider, claims=claims, id_token=token["id_token"])
+
+
+def _with_userinfo(client, token, claims: dict) -> dict:
+    """Fill claims the ID token left out from UserInfo, which must describe the same subject."""
+    try:
+        info = dict(client.userinfo(token=token))
+    except requests.RequestException as exc:
+        raise SignInError("provider_unreachable", str(exc)) from exc
+    except ValueError as exc:
+        raise SignInError("token_invalid", f"userinfo: {exc}") from exc
+    if info.get("sub") != claims["sub"]:
+        raise SignInError("token_invalid", "UserInfo sub differs from the ID token's")
+    return {**info, **claims}
+
+
+def logout_url(provider: Provider, id_token: str | None, post_logout_redirect_uri: str) -> str | None:
+    """The provider's end-session URL (RP-initiated logout), if it offers one."""
+    try:
+        meta = metadata(provider)
+    except SignInError:
+        return None
+    if not meta.get("end_session_endpoint"):
+        return None
+    result = _client(provider).create_logout_url(
+        post_logout_redirect_uri=post_logout_redirect_uri,
+        id_token_hint=id_token,
+        client_id=provider.client_id,
+    )
+    return result["url"]

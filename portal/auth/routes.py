@@ -1,0 +1,113 @@
+"""Sign-in, callback and sign-out."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user
+
+from portal.auth import oidc, services
+from portal.auth.sessions import current_session
+from portal.extensions import db, limiter
+from portal.web.navigation import safe_next
+from portal.web.render import render
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+FAILURES = {
+    "state_mismatch": _l("This sign-in expired or was started in another window. Please start again."),
+    "cancelled": _l("Sign-in was cancelled at your identity provider. Nothing was changed."),
+    "provider_error": _l("Your identity provider could not complete the sign-in. Please try again."),
+    "provider_unreachable": _l("We could not reach the identity provider. Please try again in a few minutes."),
+    "provider_misconfigured": _l("The identity provider's configuration does not match ours, so we cannot trust it. Please contact MCX support."),
+    "issuer_mismatch": _l("The answer came from a different identity provider than the one you chose. For your safety the sign-in was stopped."),
+    "token_invalid": _l("The identity provider's answer could not be verified. For your safety the sign-in was stopped."),
+    "unknown_provider": _l("This identity provider is not configured in the portal."),
+}
+
+
+def _signin_limit() -> str:
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+@bp.get("/login")
+@limiter.limit(_signin_limit)
+def login():
+    """Start sign-in with the chosen provider, or offer the choice when there are several."""
+    providers = oidc.providers()
+    name = request.args.get("provider")
+    next_url = safe_next(request.args.get("next"), "account.home")
+    if name is None and len(providers) > 1:
+        return render("auth/choose.html", providers=providers, next_url=next_url)
+    provider = oidc.provider_named(name or providers[0].name)
+    if provider is None:
+        return _failure("unknown_provider", None, 400)
+    session["after_sign_in"] = next_url
+    try:
+        return oidc.start(provider, url_for("auth.callback", _external=True),
+                          force_login=request.args.get("reauth") == "1")
+    except oidc.SignInError as error:
+        return _failure(error.code, provider.issuer, 502, error.detail)
+
+
+@bp.get("/callback")
+@limiter.limit(_signin_limit)
+def callback():
+    """The provider sends the browser back here with a code (or an error)."""
+    try:
+        assertion = oidc.finish()
+    except oidc.SignInError as error:
+        provider = oidc.provider_for_state(request.args.get("state"))
+        status = 502 if error.code == "provider_unreachable" else 400
+        return _failure(error.code, provider.issuer if provider else None, status, error.detail)
+    next_url = session.pop("after_sign_in", None) or url_for("account.home")
+    lang = session.get("lang")
+    # a fresh session at sign-in: nothing from before survives into the signed-in session
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    result = services.sign_in(assertion, user_agent=request.user_agent.string,
+                              ip_address=request.remote_addr)
+    db.session.commit()
+    session["sid"] = result.session.id
+    login_user(result.identity)
+    if result.email_unverified:
+        flash(_("Your identity provider did not confirm your e-mail address, so we could not connect "
+                "you to a customer account, an invitation or a staff role. Confirm your e-mail "
+                "address with your provider and sign in again."), "warning")
+    elif result.ambiguous_customer:
+        flash(_("Several customer accounts use your e-mail address, so none was connected "
+                "automatically. Please contact MCX support."), "warning")
+    return redirect(safe_next(next_url, "account.home"))
+
+
+def _failure(code: str, issuer: str | None, status: int, detail: str = ""):
+    current_app.logger.info("sign-in refused: %s %s", code, detail)
+    db.session.rollback()
+    services.refuse_sign_in(code, issuer=issuer, detail=detail, ip_address=request.remote_addr)
+    db.session.commit()
+    return render("auth/failed.html", status=status, code=code, message=FAILURES.get(code, FAILURES["token_invalid"]))
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out here, then at the provider when it offers RP-initiated logout."""
+    record = current_session()
+    target = url_for("web.index")
+    if current_user.is_authenticated and record is not None:
+        provider = oidc.provider_named(record.provider)
+        services.sign_out(record)
+        db.session.commit()
+        if provider is not None:
+            target = oidc.logout_url(provider, record.id_token, url_for("auth.signed_out", _external=True)) or target
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(target, code=303)
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """Where the provider sends the browser after ending its own session."""
+    return render("auth/signed_out.html")

@@ -1,0 +1,139 @@
+"""Sign-in: find or create the identity, link it by verified e-mail once, open a session."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from portal import audit
+from portal.account.models import Customer
+from portal.auth import sessions
+from portal.auth.models import Identity, StaffRole, StaffRoleName, UserSession
+from portal.auth.oidc import Assertion
+from portal.db_types import utcnow
+from portal.extensions import db
+from portal.people.models import Delegate, DelegateStatus
+
+
+class RoleError(ValueError):
+    """A staff role cannot be granted as asked."""
+
+
+@dataclass
+class SignIn:
+    identity: Identity
+    session: UserSession
+    linked: list[str] = field(default_factory=list)
+    email_unverified: bool = False
+    ambiguous_customer: bool = False
+
+
+def _normalize(email: str) -> str:
+    return email.strip().lower()
+
+
+def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | None) -> SignIn:
+    """Record a successful sign-in. Links happen only through an e-mail the provider verified."""
+    claims = assertion.claims
+    issuer = assertion.provider.issuer
+    identity = db.session.scalar(
+        select(Identity).where(Identity.issuer == issuer, Identity.subject == claims["sub"])
+    )
+    if identity is None:
+        identity = Identity(issuer=issuer, subject=claims["sub"])
+        db.session.add(identity)
+    email = claims.get("email")
+    # only a JSON true counts: "true" strings or absent claims are not a verification
+    verified = claims.get("email_verified") is True and isinstance(email, str) and "@" in email
+    identity.email = email if isinstance(email, str) else None
+    identity.email_verified = verified
+    identity.name = claims.get("name") if isinstance(claims.get("name"), str) else identity.name
+    identity.last_sign_in_at = utcnow()
+    db.session.flush()
+
+    result_links: list[str] = []
+    ambiguous = False
+    if verified:
+        ambiguous = _link(identity, _normalize(email), result_links)
+
+    auth_time = claims.get("auth_time")
+    record = sessions.open_session(
+        identity,
+        provider=assertion.provider.name,
+        id_token=assertion.id_token,
+        auth_time=datetime.fromtimestamp(auth_time, UTC) if isinstance(auth_time, int) else utcnow(),
+        provider_sid=claims.get("sid") if isinstance(claims.get("sid"), str) else None,
+        user_agent=user_agent,
+        ip_address=ip_address,
+    )
+    audit.record("sign_in", actor_id=identity.id, customer_id=identity.customer_id,
+                 issuer=issuer, provider=assertion.provider.name, email_verified=verified,
+                 linked=result_links, ip=ip_address)
+    return SignIn(identity, record, result_links, email_unverified=not verified,
+                  ambiguous_customer=ambiguous)
+
+
+def _link(identity: Identity, email: str, linked: list[str]) -> bool:
+    """Bind what waits for this e-mail and is not bound yet. Returns True if the customer was ambiguous."""
+    ambiguous = False
+    if identity.customer_id is None:
+        owned = select(Identity.customer_id).where(Identity.customer_id.is_not(None))
+        candidates = db.session.scalars(
+            select(Customer).where(func.lower(Customer.email) == email, Customer.id.not_in(owned))
+        ).all()
+        if len(candidates) == 1:
+            identity.customer_id = candidates[0].id
+            linked.append(f"customer:{candidates[0].number}")
+            audit.record("identity_linked_customer", actor_id=identity.id,
+                         customer_id=candidates[0].id, number=candidates[0].number)
+        ambiguous = len(candidates) > 1
+    delegates = db.session.scalars(
+        select(Delegate).where(
+            func.lower(Delegate.email) == email,
+            Delegate.identity_id.is_(None),
+            Delegate.status.in_([DelegateStatus.INVITED, DelegateStatus.ACTIVE]),
+        )
+    ).all()
+    for delegate in delegates:
+        delegate.identity_id = identity.id
+        delegate.status = DelegateStatus.ACTIVE
+        linked.append(f"delegate:{delegate.id}")
+        audit.record("identity_linked_delegate", actor_id=identity.id,
+                     customer_id=delegate.customer_id, delegate_id=delegate.id)
+    for role in db.session.scalars(
+        select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
+    ):
+        role.identity_id = identity.id
+        linked.append(f"role:{role.role}")
+        audit.record("identity_linked_role", actor_id=identity.id, role=role.role)
+    db.session.flush()
+    return ambiguous
+
+
+def refuse_sign_in(code: str, *, issuer: str | None, detail: str, ip_address: str | None) -> None:
+    """Leave a trace of a refused sign-in; nothing else is created."""
+    audit.record("sign_in_refused", reason=code, issuer=issuer, detail=detail[:500], ip=ip_address)
+
+
+def sign_out(record: UserSession) -> None:
+    record.revoked_at = utcnow()
+    record.revoked_reason = "signed_out"
+    audit.record("sign_out", actor_id=record.identity_id)
+
+
+def grant_role(email: str, role: str) -> StaffRole:
+    """Grant a staff role to an e-mail address; it binds at that person's next verified sign-in."""
+    if role not in {r.value for r in StaffRoleName}:
+        raise RoleError(f"unknown role {role!r}: choose moderator or privacy_officer")
+    email = _normalize(email)
+    if "@" not in email or len(email) > 254:
+        raise RoleError(f"{email!r} is not an e-mail address")
+    existing = db.session.scalar(select(StaffRole).where(StaffRole.email == email, StaffRole.role == role))
+    if existing:
+        return existing
+    grant = StaffRole(email=email, role=role)
+    db.session.add(grant)
+    db.session.flush()
+    audit.record("role_granted", actor_id=None, email=email, role=role)
+    return grant

@@ -1,0 +1,79 @@
+"""Server-side session records behind the session cookie.
+
+The cookie carries only the record's id; every request looks the record up, so a session
+revoked anywhere (by the person, a customer removing a delegate, back-channel logout, another
+instance) is refused on its next request.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask import g, session
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from portal.auth.models import Identity, UserSession
+from portal.db_types import utcnow
+from portal.extensions import db, login
+
+# last_seen is informational; writing it on every request would make each page a write
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def init_app(app) -> None:
+    login.login_view = "auth.login"
+    login.login_message = _l("Please sign in to see this page.")
+    login.login_message_category = "info"
+    login.user_loader(load_identity)
+
+
+def load_identity(identity_id: str) -> Identity | None:
+    sid = session.get("sid")
+    if not sid:
+        return None
+    record = db.session.get(UserSession, sid)
+    if record is None or record.revoked_at is not None or str(record.identity_id) != identity_id:
+        session.clear()
+        return None
+    now = utcnow()
+    if now - record.last_seen_at > TOUCH_EVERY:
+        record.last_seen_at = now
+        db.session.commit()
+    g.user_session = record
+    return record.identity
+
+
+def current_session() -> UserSession | None:
+    return g.get("user_session")
+
+
+def open_session(identity: Identity, *, provider: str, id_token: str | None, auth_time: datetime,
+                 provider_sid: str | None, user_agent: str | None, ip_address: str | None) -> UserSession:
+    record = UserSession(
+        id=secrets.token_urlsafe(32),
+        identity_id=identity.id,
+        provider=provider,
+        provider_sid=provider_sid,
+        id_token=id_token,
+        auth_time=auth_time,
+        user_agent=(user_agent or "")[:500] or None,
+        ip_address=ip_address,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def revoke(sessions_query, reason: str) -> int:
+    """End every still-active session the query selects; returns how many ended."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.id.in_(sessions_query), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+    return result.rowcount
+
+
+def revoke_identity_sessions(identity_id: int, reason: str) -> int:
+    return revoke(select(UserSession.id).where(UserSession.identity_id == identity_id), reason)

@@ -1,0 +1,58 @@
+"""`flask --app wsgi portal …` commands."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from portal import audit
+from portal.extensions import db
+
+portal_cli = AppGroup("portal", help="MCX privacy portal commands.")
+
+
+@portal_cli.command("grant-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["moderator", "privacy_officer"]))
+def grant_role(email: str, role: str) -> None:
+    """Grant a staff role to EMAIL; it binds at that person's next verified sign-in."""
+    from portal.auth.services import RoleError
+    from portal.auth.services import grant_role as grant
+
+    try:
+        grant(email, role)
+    except RoleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{role} granted to {email.strip().lower()}")
+
+
+@portal_cli.command("verify-audit")
+def verify_audit() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken event."""
+    result = audit.verify()
+    if result.ok:
+        click.echo(f"audit log intact: {result.events} events")
+        return
+    click.echo(f"audit log broken at event {result.broken_seq}: {result.reason}", err=True)
+    sys.exit(1)
+
+
+@portal_cli.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--provider-port", default=9400, show_default=True)
+def dev(host: str, port: int, provider_port: int) -> None:
+    """Run the portal with the local OpenID provider and demo data (development only)."""
+    from portal import devserver
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("`portal dev` is for development; it refuses to run with PORTAL_ENV=production.")
+    devserver.run(current_app, host=host, port=port, provider_port=provider_port)
+
+
+def init_app(app) -> None:
+    app.cli.add_command(portal_cli)

@@ -1,0 +1,131 @@
+"""Configuration from PORTAL_* environment variables, with defaults that work on a fresh machine."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+DEV_ISSUER = "http://127.0.0.1:9400"
+DEV_CLIENT_ID = "mcx-portal-dev"
+DEV_CLIENT_SECRET = "mcx-portal-dev-secret"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a portal that may start."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One OpenID provider the portal accepts sign-ins from."""
+
+    name: str
+    label: str
+    issuer: str
+    client_id: str
+    client_secret: str
+
+    @property
+    def metadata_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+def _providers(env: dict[str, str], production: bool) -> list[Provider]:
+    issuer = env.get("PORTAL_OIDC_ISSUER")
+    if not issuer:
+        if production:
+            raise ConfigError(
+                "PORTAL_OIDC_ISSUER is not set: set it to your OpenID provider's issuer URL "
+                "(and PORTAL_OIDC_CLIENT_ID / PORTAL_OIDC_CLIENT_SECRET)."
+            )
+        issuer = DEV_ISSUER
+    providers = [
+        Provider(
+            name="mcx",
+            label=env.get("PORTAL_OIDC_LABEL", "MCX"),
+            issuer=issuer.rstrip("/"),
+            client_id=env.get("PORTAL_OIDC_CLIENT_ID", DEV_CLIENT_ID),
+            client_secret=env.get("PORTAL_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET),
+        )
+    ]
+    extra = env.get("PORTAL_OIDC_PROVIDERS")
+    if extra:
+        try:
+            entries = json.loads(extra)
+            for entry in entries:
+                providers.append(
+                    Provider(
+                        name=str(entry["name"]),
+                        label=str(entry.get("label") or entry["name"]),
+                        issuer=str(entry["issuer"]).rstrip("/"),
+                        client_id=str(entry["client_id"]),
+                        client_secret=str(entry.get("client_secret", "")),
+                    )
+                )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ConfigError(
+                "PORTAL_OIDC_PROVIDERS must be a JSON list of objects with name, issuer, "
+                f"client_id and client_secret: {exc}"
+            ) from exc
+    names = [p.name for p in providers]
+    if len(set(names)) != len(names):
+        raise ConfigError("PORTAL_OIDC_PROVIDERS: provider names must be unique (\"mcx\" is the primary).")
+    return providers
+
+
+def _dev_secret(instance: Path) -> str:
+    """A per-checkout random secret, so a development portal never runs on a known key."""
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from the environment."""
+    env = dict(os.environ if env is None else env)
+    instance = Path(instance_path)
+    production = env.get("PORTAL_ENV", "development") == "production"
+
+    secret = env.get("PORTAL_SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError(
+                "PORTAL_SECRET_KEY is not set: in production set it to a long random value "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        secret = _dev_secret(instance)
+    elif production and len(secret) < 32:
+        raise ConfigError("PORTAL_SECRET_KEY is too short for production: use at least 32 characters.")
+
+    database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    redis_url = env.get("PORTAL_REDIS_URL")
+    return {
+        "PORTAL_ENV": "production" if production else "development",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "OIDC_PROVIDERS": _providers(env, production),
+        "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
+        "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
+        "REDIS_URL": redis_url or "",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
+        "RECENT_AUTH_SECONDS": int(env.get("PORTAL_RECENT_AUTH_SECONDS", "600")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_NAME": "__Host-portal" if production else "portal",
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "pl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+        "LANGUAGES": ("pl", "en"),
+    }

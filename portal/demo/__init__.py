@@ -1,0 +1,1 @@
+"""Demo data and demo identities for the embedded development setup."""

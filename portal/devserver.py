@@ -1,0 +1,38 @@
+"""`flask portal dev`: database, demo data, local OpenID provider and the portal, in one command."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import click
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from portal.account.models import Customer
+from portal.demo.identities import DEMO_IDENTITIES, provider_claims
+from portal.devprovider import ProviderProcess
+from portal.extensions import db
+
+
+def run(app, *, host: str, port: int, provider_port: int) -> None:
+    with app.app_context():
+        upgrade()
+        if not db.session.scalar(select(func.count(Customer.id))):
+            from portal.demo.data import load_demo
+
+            load_demo()
+            click.echo("Loaded the demo data.")
+    primary = app.config["OIDC_PROVIDERS"][0]
+    provider = None
+    issuer = urlsplit(primary.issuer)
+    if issuer.hostname == "127.0.0.1" and issuer.port == provider_port:
+        provider = ProviderProcess(provider_port, provider_claims()).start()
+        click.echo(f"Local OpenID provider: {provider.issuer}")
+        click.echo("Demo identities (pick one on the provider's page):")
+        for ident in DEMO_IDENTITIES:
+            click.echo(f"  {ident['sub']:<18} {ident['email']:<28} {ident['role']}")
+    click.echo(f"Portal: http://{host}:{port}/")
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+    finally:
+        if provider:
+            provider.stop()

@@ -1,0 +1,7 @@
+"""Imports every model module, so the metadata is complete wherever it is used."""
+from portal.account.models import *  # noqa: F401,F403
+from portal.audit import AuditEvent  # noqa: F401
+from portal.auth.models import *  # noqa: F401,F403
+from portal.consents.models import *  # noqa: F401,F403
+from portal.people.models import *  # noqa: F401,F403
+from portal.termination.models import *  # noqa: F401,F403

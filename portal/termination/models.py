@@ -1,0 +1,82 @@
+"""Contract termination and the receipt for the deletion of every recording (SPEC P9)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db_types import UTCDateTime, utcnow
+from portal.extensions import db
+
+
+class TerminationStatus(StrEnum):
+    REQUESTED = "requested"
+    WITHDRAWN = "withdrawn"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class TerminationRequest(db.Model):
+    """A customer's request to end their contract, carried out on its effective date."""
+
+    __tablename__ = "termination_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=TerminationStatus.REQUESTED, index=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    effective_on: Mapped[date] = mapped_column(index=True)
+    receipt_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmation_due_on: Mapped[date]
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    customer = relationship("Customer")
+    receipt: Mapped[DeletionReceipt | None] = relationship(back_populates="termination", uselist=False)
+
+
+class DeletionReceipt(db.Model):
+    """What the termination deleted; the customer can read and download it."""
+
+    __tablename__ = "deletion_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    termination_id: Mapped[int] = mapped_column(ForeignKey("termination_requests.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recordings_count: Mapped[int] = mapped_column(Integer, default=0)
+    total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # sha256 of the receipt document itself, so a copy can be checked later
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    document: Mapped[str | None] = mapped_column(Text)
+
+    termination: Mapped[TerminationRequest] = relationship(back_populates="receipt")
+    items: Mapped[list[DeletedRecording]] = relationship(
+        back_populates="receipt", order_by="DeletedRecording.recording_id"
+    )
+
+
+class DeletedRecording(db.Model):
+    """One recording deleted under a receipt, written as its file is removed."""
+
+    __tablename__ = "deleted_recordings"
+    __table_args__ = (UniqueConstraint("receipt_id", "recording_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("deletion_receipts.id"), index=True)
+    # no foreign key: the recording row itself is deleted
+    recording_id: Mapped[int] = mapped_column(Integer)
+    room_name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    receipt: Mapped[DeletionReceipt] = relationship(back_populates="items")
