@@ -31,7 +31,3 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 htmx = Htmx()
-
-from authlib.integrations.flask_client import OAuth  # noqa: E402
-
-oauth = OAuth()

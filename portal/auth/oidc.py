@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import requests
 from authlib.integrations.base_client import OAuthError
+from authlib.integrations.flask_client import OAuth
 from flask import current_app, request, session
 from joserfc.errors import JoseError
 
 from portal.config import Provider
-from portal.extensions import oauth
 
 ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 SCOPE = "openid email profile"
@@ -43,7 +43,9 @@ class Assertion:
 
 
 def init_app(app) -> None:
-    oauth.init_app(app)
+    # one registry per app: Authlib caches clients and provider metadata on it
+    oauth = OAuth(app)
+    app.extensions["portal_oauth"] = oauth
     for provider in app.config["OIDC_PROVIDERS"]:
         oauth.register(
             name=provider.name,
@@ -68,7 +70,7 @@ def provider_named(name: str | None) -> Provider | None:
 
 
 def _client(provider: Provider):
-    return oauth.create_client(provider.name)
+    return current_app.extensions["portal_oauth"].create_client(provider.name)
 
 
 def metadata(provider: Provider) -> dict:
@@ -112,13 +114,16 @@ def finish() -> Assertion:
     """Complete the callback: exchange the code and validate everything the provider said."""
     state = request.args.get("state")
     provider = provider_for_state(state)
+    error = request.args.get("error")
+    if error:
+        # An error answer grants nothing, so it is reported even when a provider leaves out
+        # `state` (which RFC 6749 §4.1.2.1 requires); a pending state is discarded.
+        if provider is not None:
+            _client(provider).framework.clear_state_data(session, state)
+        raise SignInError("cancelled" if error in ("access_denied", "login_required") else "provider_error", error)
     if provider is None:
         raise SignInError("state_mismatch")
     client = _client(provider)
-    error = request.args.get("error")
-    if error:
-        client.framework.clear_state_data(session, state)
-        raise SignInError("cancelled" if error in ("access_denied", "login_required") else "provider_error", error)
     meta = metadata(provider)
     response_iss = request.args.get("iss")
     if response_iss is not None and response_iss.rstrip("/") != provider.issuer:

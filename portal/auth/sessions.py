@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import g, session
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select, update
 
 from portal.auth.models import Identity, UserSession
@@ -45,6 +46,9 @@ def load_identity(identity_id: str) -> Identity | None:
 
 
 def current_session() -> UserSession | None:
+    """The session record of this request's signed-in person, if any."""
+    if not current_user.is_authenticated:  # loads the user, which finds the record
+        return None
     return g.get("user_session")
 
 

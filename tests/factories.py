@@ -1,0 +1,83 @@
+"""Build customers, rooms, recordings, delegates and identities for tests."""
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+
+from portal.account.models import Contract, ContractService, Customer, Recording, Room
+from portal.auth import sessions
+from portal.auth.models import Identity, StaffRole
+from portal.db_types import utcnow
+from portal.extensions import db
+from portal.people.models import Delegate, DelegateStatus
+
+_seq = itertools.count(1)
+
+
+def customer(email: str | None = None, **fields) -> Customer:
+    n = next(_seq)
+    c = Customer(
+        number=fields.pop("number", f"MCX-{n:06d}"), kind="person", first_name="Test",
+        last_name=f"Klient{n}", email=email or f"klient{n}@example.pl", phone="+48 600 000 000",
+        street="ul. Testowa 1", postal_code="00-001", city="Warszawa", country="PL", **fields,
+    )
+    db.session.add(c)
+    db.session.flush()
+    contract = Contract(customer_id=c.id, number=f"U/TEST/{n}", signed_on=date(2025, 1, 15))
+    contract.services.append(ContractService(service="recorded_video_room"))
+    db.session.add(contract)
+    db.session.flush()
+    return c
+
+
+def room(owner: Customer, name: str = "Sala", kind: str = "recorded_video_room") -> Room:
+    r = Room(customer_id=owner.id, key=f"r{next(_seq)}", name=name, kind=kind)
+    db.session.add(r)
+    db.session.flush()
+    return r
+
+
+def recording(in_room: Room, title: str = "Nagranie") -> Recording:
+    n = next(_seq)
+    rec = Recording(room_id=in_room.id, key=f"rec{n}", title=title,
+                    started_at=datetime(2025, 2, 3, 10, 0, tzinfo=UTC), duration_s=60,
+                    file=f"test/rec{n}.mp4", size_bytes=0, sha256="0" * 64)
+    db.session.add(rec)
+    db.session.flush()
+    return rec
+
+
+def identity(email: str | None = None, *, issuer: str = "http://idp.test", customer: Customer | None = None,
+             roles: tuple[str, ...] = ()) -> Identity:
+    n = next(_seq)
+    ident = Identity(issuer=issuer, subject=f"sub-{n}", email=email or f"osoba{n}@example.pl",
+                     email_verified=True, name=f"Osoba {n}", customer_id=customer.id if customer else None)
+    db.session.add(ident)
+    db.session.flush()
+    for role in roles:
+        db.session.add(StaffRole(email=ident.email, role=role, identity_id=ident.id))
+    db.session.flush()
+    return ident
+
+
+def delegate(of: Customer, person: Identity | None = None, *, rooms=(), recordings: bool = False,
+             status: str = DelegateStatus.ACTIVE, expires_on: date | None = None) -> Delegate:
+    d = Delegate(customer_id=of.id, name=person.name if person else "Osoba", email=person.email if person else "d@example.pl",
+                 recordings=recordings, status=status, source="portal", expires_on=expires_on,
+                 identity_id=person.id if person else None)
+    d.rooms = list(rooms)
+    db.session.add(d)
+    db.session.flush()
+    return d
+
+
+def signed_in(client, ident: Identity):
+    """Open a server-side session for `ident` and put it in the client's cookie."""
+    record = sessions.open_session(ident, provider="mcx", id_token=None, auth_time=utcnow(),
+                                   provider_sid=None, user_agent="tests", ip_address="127.0.0.1")
+    db.session.commit()
+    with client.session_transaction() as sess:
+        sess["sid"] = record.id
+        sess["_user_id"] = str(ident.id)
+        sess["_fresh"] = True
+    return record
