@@ -16,11 +16,12 @@ _seq = itertools.count(1)
 
 def customer(email: str | None = None, **fields) -> Customer:
     n = next(_seq)
-    c = Customer(
-        number=fields.pop("number", f"MCX-{n:06d}"), kind="person", first_name="Test",
-        last_name=f"Klient{n}", email=email or f"klient{n}@example.pl", phone="+48 600 000 000",
-        street="ul. Testowa 1", postal_code="00-001", city="Warszawa", country="PL", **fields,
+    values = dict(
+        number=f"MCX-{n:06d}", kind="person", first_name="Test", last_name=f"Klient{n}",
+        email=email or f"klient{n}@example.pl", phone="+48 600 000 000", street="ul. Testowa 1",
+        postal_code="00-001", city="Warszawa", country="PL",
     )
+    c = Customer(**{**values, **fields})
     db.session.add(c)
     db.session.flush()
     contract = Contract(customer_id=c.id, number=f"U/TEST/{n}", signed_on=date(2025, 1, 15))
