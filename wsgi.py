@@ -1,4 +1,9 @@
 """Entry point for `flask --app wsgi` and `gunicorn wsgi:app`."""
 from portal import create_app
+from portal.config import ConfigError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    # an operator reads this line, not a traceback
+    raise SystemExit(f"The portal cannot start: {error}") from None

@@ -22,11 +22,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     # every model module must be imported before migrations or create_all look at the metadata
     from portal import models  # noqa: F401
+    from portal.extensions import babel, csrf, db, htmx, limiter, login, migrate
     from portal.web import i18n
 
     db.init_app(app)

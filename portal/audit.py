@@ -79,14 +79,21 @@ class Verification:
     events: int
     broken_seq: int | None = None
     reason: str | None = None
+    head: str | None = None  # "SEQ:HASH" of the newest event, for the operator to record
 
     @property
     def ok(self) -> bool:
         return self.broken_seq is None
 
 
-def verify(batch: int = 5000) -> Verification:
-    """Walk the whole chain in order; report the first event that does not fit."""
+def verify(expected_head: str | None = None, batch: int = 5000) -> Verification:
+    """Walk the whole chain in order; report the first event that does not fit.
+
+    A chain cannot tell on its own that its newest events were cut off, so the operator may
+    pass a head recorded earlier (`SEQ:HASH`, printed by every run): that event must still be
+    there, unchanged.
+    """
+    anchor_seq, anchor_hash = _parse_head(expected_head) if expected_head else (None, None)
     prev, expected_seq, count = GENESIS, 1, 0
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
     for event in db.session.scalars(query):
@@ -98,5 +105,16 @@ def verify(batch: int = 5000) -> Verification:
         if event.hash != _digest(prev, event.seq, event.at, event.kind, event.actor_identity_id,
                                  event.customer_id, event.data):
             return Verification(count, event.seq, "was changed after it was written")
+        if event.seq == anchor_seq and event.hash != anchor_hash:
+            return Verification(count, event.seq, "differs from the recorded head")
         prev, expected_seq = event.hash, expected_seq + 1
-    return Verification(count)
+    if anchor_seq is not None and anchor_seq >= expected_seq:
+        return Verification(count, expected_seq, f"events {expected_seq}–{anchor_seq} of the recorded head are missing")
+    return Verification(count, head=f"{expected_seq - 1}:{prev}")
+
+
+def _parse_head(value: str) -> tuple[int, str]:
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise ValueError("a head looks like SEQ:HASH, as printed by verify-audit")
+    return int(seq), digest

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -30,12 +31,50 @@ def grant_role(email: str, role: str) -> None:
     click.echo(f"{role} granted to {email.strip().lower()}")
 
 
+@portal_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_file(file: Path) -> None:
+    """Import customers from the order system's JSON export FILE: all of it, or nothing."""
+    from portal.account.importer import ImportFailed, import_customers, load_file
+
+    try:
+        report = import_customers(load_file(file), Path(current_app.config["RECORDINGS_DIR"]))
+    except ImportFailed as failure:
+        db.session.rollback()
+        for error in failure.errors:
+            click.echo(error, err=True)
+        click.echo(f"{len(failure.errors)} error(s): nothing was imported.", err=True)
+        sys.exit(1)
+    db.session.commit()
+    for line in report.summary():
+        click.echo(line)
+
+
+@portal_cli.command("demo")
+def demo() -> None:
+    """Load the demo customers, recordings and staff roles (safe to run again)."""
+    from portal.demo.data import load_demo
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        # the demo grants staff roles to fixed addresses: never in a real portal
+        raise click.ClickException("`portal demo` refuses to run with PORTAL_ENV=production.")
+    report = load_demo()
+    db.session.commit()
+    for line in report.summary():
+        click.echo(line)
+
+
 @portal_cli.command("verify-audit")
-def verify_audit() -> None:
+@click.option("--head", "expected_head", metavar="SEQ:HASH",
+              help="A head printed by an earlier run; detects newest events cut off since.")
+def verify_audit(expected_head: str | None) -> None:
     """Check the audit log's hash chain; exit 1 naming the first broken event."""
-    result = audit.verify()
+    try:
+        result = audit.verify(expected_head)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--head") from None
     if result.ok:
-        click.echo(f"audit log intact: {result.events} events")
+        click.echo(f"audit log intact: {result.events} events; head {result.head}")
         return
     click.echo(f"audit log broken at event {result.broken_seq}: {result.reason}", err=True)
     sys.exit(1)
@@ -51,7 +90,7 @@ def dev(host: str, port: int, provider_port: int) -> None:
 
     if current_app.config["PORTAL_ENV"] == "production":
         raise click.ClickException("`portal dev` is for development; it refuses to run with PORTAL_ENV=production.")
-    devserver.run(current_app, host=host, port=port, provider_port=provider_port)
+    devserver.run(current_app._get_current_object(), host=host, port=port, provider_port=provider_port)
 
 
 def init_app(app) -> None:

@@ -40,6 +40,12 @@ def _providers(env: dict[str, str], production: bool) -> list[Provider]:
                 "(and PORTAL_OIDC_CLIENT_ID / PORTAL_OIDC_CLIENT_SECRET)."
             )
         issuer = DEV_ISSUER
+    if production:
+        # the development client's credentials are public: never sign in with them for real
+        for name in ("PORTAL_OIDC_CLIENT_ID", "PORTAL_OIDC_CLIENT_SECRET"):
+            if not env.get(name):
+                raise ConfigError(f"{name} is not set: set it to the value your OpenID provider "
+                                  "issued for the portal.")
     providers = [
         Provider(
             name="mcx",
@@ -68,10 +74,24 @@ def _providers(env: dict[str, str], production: bool) -> list[Provider]:
                 "PORTAL_OIDC_PROVIDERS must be a JSON list of objects with name, issuer, "
                 f"client_id and client_secret: {exc}"
             ) from exc
+    if production:
+        plain = [p.issuer for p in providers if not p.issuer.startswith("https://")]
+        if plain:
+            raise ConfigError(f"OpenID provider issuers must use https in production: {', '.join(plain)}")
     names = [p.name for p in providers]
     if len(set(names)) != len(names):
         raise ConfigError("PORTAL_OIDC_PROVIDERS: provider names must be unique (\"mcx\" is the primary).")
     return providers
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    try:
+        value = int(env.get(name, default))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {env[name]!r}.") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return value
 
 
 def _dev_secret(instance: Path) -> str:
@@ -102,8 +122,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         raise ConfigError("PORTAL_SECRET_KEY is too short for production: use at least 32 characters.")
 
     database_url = env.get("PORTAL_DATABASE_URL") or f"sqlite:///{instance / 'portal.sqlite3'}"
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    for scheme in ("postgresql://", "postgres://"):
+        if database_url.startswith(scheme):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix(scheme)
 
     redis_url = env.get("PORTAL_REDIS_URL")
     return {
@@ -118,7 +139,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
-        "RECENT_AUTH_SECONDS": int(env.get("PORTAL_RECENT_AUTH_SECONDS", "600")),
+        "RECENT_AUTH_SECONDS": _int(env, "PORTAL_RECENT_AUTH_SECONDS", 600),
+        # how many reverse proxies set X-Forwarded-For/-Proto in front of the portal
+        "PROXY_COUNT": _int(env, "PORTAL_PROXY_COUNT", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import click
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
 from portal.account.models import Customer
 from portal.demo.identities import DEMO_IDENTITIES, provider_claims
@@ -20,6 +21,7 @@ def run(app, *, host: str, port: int, provider_port: int) -> None:
             from portal.demo.data import load_demo
 
             load_demo()
+            db.session.commit()
             click.echo("Loaded the demo data.")
     primary = app.config["OIDC_PROVIDERS"][0]
     provider = None
@@ -32,7 +34,8 @@ def run(app, *, host: str, port: int, provider_port: int) -> None:
             click.echo(f"  {ident['sub']:<18} {ident['email']:<28} {ident['role']}")
     click.echo(f"Portal: http://{host}:{port}/")
     try:
-        app.run(host=host, port=port, debug=False, use_reloader=False)
+        # app.run() refuses to block inside a `flask` command; the development server itself does not
+        run_simple(host, port, app, threaded=True)
     finally:
         if provider:
             provider.stop()

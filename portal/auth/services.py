@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from portal import audit
@@ -127,8 +128,11 @@ def grant_role(email: str, role: str) -> StaffRole:
     if role not in {r.value for r in StaffRoleName}:
         raise RoleError(f"unknown role {role!r}: choose moderator or privacy_officer")
     email = _normalize(email)
-    if "@" not in email or len(email) > 254:
-        raise RoleError(f"{email!r} is not an e-mail address")
+    try:
+        # the same check the importer applies to customers' addresses
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise RoleError(f"{email!r} is not an e-mail address: {error}") from None
     existing = db.session.scalar(select(StaffRole).where(StaffRole.email == email, StaffRole.role == role))
     if existing:
         return existing

@@ -1,13 +1,13 @@
 """Friendly error pages, in the user's language, for every failure a person can meet."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import Response, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from portal.extensions import db
+from portal.extensions import db, login
 
 MESSAGES = {
     400: (_l("Bad request"), _l("We could not understand that request.")),
@@ -40,12 +40,25 @@ def init_app(app) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        db.session.rollback()
         app.logger.warning("database unavailable: %s", error)
-        return error_page(503)
+        return _page_without_database(503)
 
     @app.errorhandler(Exception)
     def unexpected(error):
-        db.session.rollback()
         app.logger.exception("unhandled error")
-        return error_page(500)
+        return _page_without_database(500)
+
+
+def _page_without_database(status: int):
+    """An error page that needs nothing from the database, which may be what failed."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection itself may be gone; the page matters more
+        pass
+    # the page shows who is signed in; looking that up would hit the database again
+    if "_login_user" not in g:
+        login._update_request_context_with_user()
+    try:
+        return error_page(status)
+    except Exception:
+        return Response(f"{status}: {MESSAGES[status][1]}", status, mimetype="text/plain")

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from portal.auth.models import Identity, StaffRole, UserSession
 from portal.extensions import db
 from tests import factories
-from tests.conftest import complete_sign_in
 
 
 def count(model) -> int:
