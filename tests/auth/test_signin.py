@@ -137,7 +137,7 @@ def test_second_sign_in_keeps_the_link_even_when_the_email_changes(app, client, 
     identity = db.session.scalar(select(Identity).where(Identity.subject == "keeper"))
     assert identity.customer_id == customer.id
     assert count(Identity) == 1
-    assert 'data-customer="%s"' % customer.number in client.get("/account/").get_data(as_text=True)
+    assert f'data-customer="{customer.number}"' in client.get("/account/").get_data(as_text=True)
 
 
 def test_staff_role_and_delegate_bind_on_verified_sign_in(client, sign_in_via_provider):
