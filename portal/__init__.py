@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
+DOMAINS = ("account", "consents", "people", "termination", "staff")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -43,7 +44,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     htmx.init_app(app)
     login.init_app(app)
 
+    from portal import mail
     from portal.auth import oidc, sessions
+
+    mail.init_app(app)
 
     oidc.init_app(app)
     sessions.init_app(app)
@@ -55,13 +59,19 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     i18n.init_app(app)
 
-    from portal.account.routes import bp as account_bp
+    from importlib import import_module
+
     from portal.auth.routes import bp as auth_bp
+    from portal.web import nav
     from portal.web.routes import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(account_bp)
+    # each domain lists its blueprints (and registers its navigation entries) in routes.py
+    for domain in DOMAINS:
+        for blueprint in import_module(f"portal.{domain}.routes").blueprints:
+            app.register_blueprint(blueprint)
+    nav.init_app(app)
 
     from portal import cli
 

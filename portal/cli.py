@@ -80,6 +80,15 @@ def verify_audit(expected_head: str | None) -> None:
     sys.exit(1)
 
 
+@portal_cli.command("send-mail")
+def send_mail() -> None:
+    """Deliver queued e-mail whose time has come (run every minute from cron)."""
+    from portal import mail
+
+    report = mail.deliver_due()
+    click.echo(f"sent {report.sent}, will retry {report.failed}")
+
+
 @portal_cli.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -94,4 +103,15 @@ def dev(host: str, port: int, provider_port: int) -> None:
 
 
 def init_app(app) -> None:
+    from importlib import import_module
+
+    from portal import DOMAINS
+
+    for domain in DOMAINS:
+        # importing a domain's commands module adds its commands to `portal_cli`
+        try:
+            import_module(f"portal.{domain}.commands")
+        except ModuleNotFoundError as error:
+            if error.name != f"portal.{domain}.commands":
+                raise
     app.cli.add_command(portal_cli)

@@ -135,6 +135,7 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "OIDC_PROVIDERS": _providers(env, production),
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
+        "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),
         "REDIS_URL": redis_url or "",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -5,3 +5,4 @@ from portal.auth.models import *  # noqa: F401,F403
 from portal.consents.models import *  # noqa: F401,F403
 from portal.people.models import *  # noqa: F401,F403
 from portal.termination.models import *  # noqa: F401,F403
+from portal.mail import OutboxMessage  # noqa: F401

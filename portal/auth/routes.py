@@ -61,6 +61,7 @@ def callback():
         status = 502 if error.code == "provider_unreachable" else 400
         return _failure(error.code, provider.issuer if provider else None, status, error.detail)
     next_url = session.pop("after_sign_in", None) or url_for("account.home")
+    previous = current_session()
     lang = session.get("lang")
     # a fresh session at sign-in: nothing from before survives into the signed-in session
     session.clear()
@@ -68,6 +69,9 @@ def callback():
         session["lang"] = lang
     result = services.sign_in(assertion, user_agent=request.user_agent.string,
                               ip_address=request.remote_addr)
+    if previous is not None and previous.identity_id == result.identity.id:
+        # signing in again on this browser (e.g. to re-authenticate) replaces the old session
+        services.supersede(previous)
     db.session.commit()
     session["sid"] = result.session.id
     login_user(result.identity)

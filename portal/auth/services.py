@@ -123,6 +123,12 @@ def sign_out(record: UserSession) -> None:
     audit.record("sign_out", actor_id=record.identity_id)
 
 
+def supersede(record: UserSession) -> None:
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        record.revoked_reason = "superseded"
+
+
 def grant_role(email: str, role: str) -> StaffRole:
     """Grant a staff role to an e-mail address; it binds at that person's next verified sign-in."""
     if role not in {r.value for r in StaffRoleName}:

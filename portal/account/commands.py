@@ -1,0 +1,2 @@
+"""`flask portal …` commands of the account domain."""
+from __future__ import annotations

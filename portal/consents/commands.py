@@ -1,0 +1,2 @@
+"""`flask portal …` commands of the consents domain."""
+from __future__ import annotations

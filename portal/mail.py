@@ -1,0 +1,170 @@
+"""The durable outbox: every e-mail the portal sends.
+
+A message is a row written in the same transaction as the action it reports, so it exists
+exactly when the action happened. Delivery is separate: right after the request that queued
+it, and by `flask portal send-mail` (cron) for anything still waiting; a failed attempt is
+retried with growing pauses and a message is never dropped. With no PORTAL_SMTP_URL the
+messages are written as .eml files under instance/outbox, so a development portal shows them.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app, g
+from flask_babel import force_locale
+from jinja2_fragments.flask import render_block
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db_types import UTCDateTime, utcnow
+from portal.extensions import db
+
+MAX_PAUSE = timedelta(hours=6)
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # pending until sent; `next_attempt_at` spaces out retries
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def compose(template: str, *, to: str, language: str, kind: str, customer_id: int | None = None,
+            **context) -> OutboxMessage:
+    """Queue `templates/mail/<template>.txt` (blocks `subject` and `body`) in `language`.
+
+    Flushes, never commits: the caller's transaction decides whether the message exists.
+    """
+    with force_locale(language):
+        subject = render_block(f"mail/{template}.txt", "subject", **context).strip()
+        body = render_block(f"mail/{template}.txt", "body", **context).strip() + "\n"
+    domain = current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].rstrip(">")
+    message = OutboxMessage(kind=kind, customer_id=customer_id, to_address=to, subject=subject,
+                            body=body, message_id=make_msgid(domain=domain))
+    db.session.add(message)
+    db.session.flush()
+    g.setdefault("queued_mail", []).append(message.id)
+    return message
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+
+
+def pause_after(attempts: int) -> timedelta:
+    """How long to wait before the next attempt: 1, 2, 4 … minutes, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_PAUSE)
+
+
+def deliver_due(now: datetime | None = None, limit: int = 200, only: list[int] | None = None) -> DeliveryReport:
+    """Try every message whose time has come; commits after each one."""
+    now = now or utcnow()
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+             .order_by(OutboxMessage.id).limit(limit))
+    if only is not None:
+        query = query.where(OutboxMessage.id.in_(only))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # two senders (after-request and cron) never send the same message twice
+        query = query.with_for_update(skip_locked=True)
+    report = DeliveryReport()
+    for message in db.session.scalars(query).all():
+        try:
+            _transport()(message)
+        except (OSError, smtplib.SMTPException) as error:
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            message.next_attempt_at = now + pause_after(message.attempts)
+            report.failed += 1
+        else:
+            message.attempts += 1
+            message.status = "sent"
+            message.sent_at = utcnow()
+            message.last_error = None
+            report.sent += 1
+    db.session.commit()
+    return report
+
+
+def as_email(message: OutboxMessage) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = message.created_at
+    email.set_content(message.body)
+    return email
+
+
+def _transport():
+    url = current_app.config["SMTP_URL"]
+    return _smtp_sender(url) if url else _write_eml
+
+
+def _write_eml(message: OutboxMessage) -> None:
+    folder = Path(current_app.instance_path) / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{message.id:08d}-{message.kind}.eml").write_bytes(bytes(as_email(message)))
+
+
+def _smtp_sender(url: str):
+    """smtp://[user:pass@]host[:port][?starttls=1] or smtps://…"""
+    parts = urlsplit(url)
+    starttls = parse_qs(parts.query).get("starttls", ["0"])[0] in ("1", "true", "yes")
+    timeout = 15
+
+    def send(message: OutboxMessage) -> None:
+        if parts.scheme == "smtps":
+            client = smtplib.SMTP_SSL(parts.hostname, parts.port or 465, timeout=timeout,
+                                      context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(parts.hostname, parts.port or 25, timeout=timeout)
+        with client:
+            if starttls:
+                client.starttls(context=ssl.create_default_context())
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(as_email(message))
+
+    return send
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def deliver_after_response(response):
+        queued = g.pop("queued_mail", None)
+        if queued:
+            real_app = current_app._get_current_object()
+
+            def deliver():
+                with real_app.app_context():
+                    try:
+                        deliver_due(only=queued)
+                    except Exception:  # the cron run picks up whatever this missed
+                        real_app.logger.exception("mail delivery after request failed")
+
+            # after the response has gone out, so a slow mail server never slows a page
+            response.call_on_close(deliver)
+        return response

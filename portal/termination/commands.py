@@ -1,0 +1,2 @@
+"""`flask portal …` commands of the termination domain."""
+from __future__ import annotations

@@ -1,0 +1,57 @@
+"""The main navigation, built from entries each domain registers for the people who may use them.
+
+Hiding a link is only courtesy: every view still checks access itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import g, url_for
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy_gettext string
+    audience: str  # "signed_in" | "customer" | "delegate" | "moderator" | "privacy_officer"
+    order: int = 100
+
+
+_items: list[NavItem] = []
+
+
+def nav_item(endpoint: str, label, audience: str, order: int = 100) -> None:
+    """Register a navigation entry (called at import time by a domain's routes module)."""
+    if not any(i.endpoint == endpoint for i in _items):
+        _items.append(NavItem(endpoint, label, audience, order))
+
+
+def _is_delegate() -> bool:
+    if "nav_is_delegate" not in g:
+        from portal.account.services import active_delegations
+
+        g.nav_is_delegate = bool(active_delegations(current_user))
+    return g.nav_is_delegate
+
+
+AUDIENCES: dict[str, Callable[[], bool]] = {
+    "signed_in": lambda: True,
+    "customer": lambda: current_user.customer_id is not None,
+    "delegate": _is_delegate,
+    "moderator": lambda: current_user.has_role("moderator"),
+    "privacy_officer": lambda: current_user.has_role("privacy_officer"),
+}
+
+
+def visible_items() -> list[tuple[str, object, str]]:
+    """(url, label, endpoint) for the signed-in person, in order."""
+    if not current_user.is_authenticated:
+        return []
+    return [(url_for(i.endpoint), i.label, i.endpoint)
+            for i in sorted(_items, key=lambda i: i.order) if AUDIENCES[i.audience]()]
+
+
+def init_app(app) -> None:
+    app.context_processor(lambda: {"nav_items": visible_items})
