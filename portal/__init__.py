@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("account", "consents", "people", "termination", "staff")
+DOMAINS = ("auth", "account", "consents", "people", "termination", "staff")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -61,17 +61,16 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from importlib import import_module
 
-    from portal.auth.routes import bp as auth_bp
-    from portal.web import nav
+    from portal.web import nav, notices
     from portal.web.routes import bp as web_bp
 
     app.register_blueprint(web_bp)
-    app.register_blueprint(auth_bp)
     # each domain lists its blueprints (and registers its navigation entries) in routes.py
     for domain in DOMAINS:
         for blueprint in import_module(f"portal.{domain}.routes").blueprints:
             app.register_blueprint(blueprint)
     nav.init_app(app)
+    notices.init_app(app)
 
     from portal import cli
 

@@ -13,6 +13,7 @@ from portal.web.navigation import safe_next
 from portal.web.render import render
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+blueprints = [bp]
 
 FAILURES = {
     "state_mismatch": _l("This sign-in expired or was started in another window. Please start again."),
