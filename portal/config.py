@@ -139,8 +139,11 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REDIS_URL": redis_url or "",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # several portals can share one Redis; their counters stay apart by prefix
+        "RATELIMIT_KEY_PREFIX": env.get("PORTAL_REDIS_PREFIX", "mcx-portal"),
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
         "RECENT_AUTH_SECONDS": _int(env, "PORTAL_RECENT_AUTH_SECONDS", 600),
+        "TERMINATION_NOTICE_MONTHS": _int(env, "PORTAL_TERMINATION_NOTICE_MONTHS", 1),
         # how many reverse proxies set X-Forwarded-For/-Proto in front of the portal
         "PROXY_COUNT": _int(env, "PORTAL_PROXY_COUNT", 0),
         "SESSION_COOKIE_HTTPONLY": True,
