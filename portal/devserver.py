@@ -1,6 +1,8 @@
 """`flask portal dev`: database, demo data, local OpenID provider and the portal, in one command."""
 from __future__ import annotations
 
+import threading
+import time
 from urllib.parse import urlsplit
 
 import click
@@ -12,6 +14,22 @@ from portal.account.models import Customer
 from portal.demo.identities import DEMO_IDENTITIES, provider_claims
 from portal.devprovider import ProviderProcess
 from portal.extensions import db
+
+
+def _start_mail_sender(app, every_seconds: float = 15) -> None:
+    """What cron does in production: deliver queued e-mail the after-response attempt missed."""
+    from portal import mail
+
+    def loop():
+        while True:
+            time.sleep(every_seconds)
+            with app.app_context():
+                try:
+                    mail.deliver_due()
+                except Exception:  # keep trying; the outbox keeps every message
+                    app.logger.exception("mail delivery failed")
+
+    threading.Thread(target=loop, daemon=True, name="mail-sender").start()
 
 
 def run(app, *, host: str, port: int, provider_port: int) -> None:
@@ -32,7 +50,8 @@ def run(app, *, host: str, port: int, provider_port: int) -> None:
         click.echo("Demo identities (pick one on the provider's page):")
         for ident in DEMO_IDENTITIES:
             click.echo(f"  {ident['sub']:<18} {ident['email']:<28} {ident['role']}")
-    click.echo(f"Portal: http://{host}:{port}/")
+    _start_mail_sender(app)
+    click.echo(f"Portal: http://{host}:{port}/  (e-mail goes to {app.config['SMTP_URL'] or 'instance/outbox/*.eml'})")
     try:
         # app.run() refuses to block inside a `flask` command; the development server itself does not
         run_simple(host, port, app, threaded=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -24,6 +25,10 @@ class RecordingStore(Protocol):
     def sha256(self, key: str) -> str: ...
     def delete(self, key: str) -> None:
         """Remove the file for good; a file already gone is not an error."""
+    def delete_many(self, keys: Iterable[str]) -> dict[str, StorageError]:
+        """Remove these files for good, as `delete` does each; returns the keys that could not
+        be removed, with the reason. Every other removal is durable when it returns (an object
+        store maps this to its batch delete)."""
 
 
 class LocalDirectoryStore:
@@ -31,15 +36,36 @@ class LocalDirectoryStore:
 
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
+        self._root = str(self.root)
+        # directory part of a key → its resolved path; a purge resolves each directory once
+        self._directories: dict[str, str] = {}
 
     def path(self, key: str) -> Path:
-        candidate = (self.root / key).resolve()
-        if not candidate.is_relative_to(self.root):
-            raise StorageError(f"{key!r} is outside the recordings directory")
+        return Path(self._resolve(key))
+
+    def _inside(self, resolved: str) -> bool:
+        return resolved == self._root or resolved.startswith(self._root + os.sep)
+
+    def _resolve(self, key: str) -> str:
+        """The real path of `key`, which must lie inside the root (symbolic links followed)."""
+        head, _, name = key.rpartition("/")
+        directory = self._directories.get(head)
+        if directory is None:
+            directory = os.path.realpath(os.path.join(self._root, head))
+            if not self._inside(directory):
+                raise StorageError(f"{key!r} is outside the recordings directory")
+            self._directories[head] = directory
+        if name in ("", ".", ".."):
+            raise StorageError(f"{key!r} does not name a file")
+        candidate = os.path.join(directory, name)
+        if os.path.islink(candidate):
+            candidate = os.path.realpath(candidate)
+            if not self._inside(candidate):
+                raise StorageError(f"{key!r} is outside the recordings directory")
         return candidate
 
     def exists(self, key: str) -> bool:
-        return self.path(key).is_file()
+        return os.path.isfile(self._resolve(key))
 
     def size(self, key: str) -> int:
         try:
@@ -61,19 +87,39 @@ class LocalDirectoryStore:
         return digest.hexdigest()
 
     def delete(self, key: str) -> None:
-        path = self.path(key)
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return
-        except OSError as error:
-            raise StorageError(f"{key}: {error.strerror or error}") from error
-        # the removal itself must survive a crash before it is reported as done
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        failure = self.delete_many([key]).get(key)
+        if failure is not None:
+            raise failure
+
+    def delete_many(self, keys: Iterable[str]) -> dict[str, StorageError]:
+        failures: dict[str, StorageError] = {}
+        removed: dict[str, list[str]] = {}
+        for key in keys:
+            try:
+                path = self._resolve(key)
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+            except StorageError as error:
+                failures[key] = error
+                continue
+            except OSError as error:
+                failures[key] = StorageError(f"{key}: {error.strerror or error}")
+                continue
+            removed.setdefault(os.path.dirname(path), []).append(key)
+        # the removals must survive a crash before they are reported as done: one fsync of
+        # each directory covers every file removed from it
+        for directory, removed_keys in removed.items():
+            try:
+                fd = os.open(directory, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as error:
+                for key in removed_keys:
+                    failures[key] = StorageError(f"{key}: removal not made durable: {error.strerror or error}")
+        return failures
 
 
 def recording_store() -> RecordingStore:

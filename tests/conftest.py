@@ -106,6 +106,8 @@ def app(database_url, provider, partner_provider, tmp_path):
     recordings = tmp_path / "recordings"
     recordings.mkdir()
     app = create_app(_config_for(database_url, provider_configs(provider, partner_provider), recordings))
+    # e-mail written as .eml files (no SMTP configured) stays out of the working tree
+    app.instance_path = str(tmp_path / "instance")
     app.test_client_class = BrowserLikeClient
     with app.app_context():
         yield app

@@ -82,3 +82,52 @@ def signed_in(client, ident: Identity):
         sess["_user_id"] = str(ident.id)
         sess["_fresh"] = True
     return record
+
+
+def consent_event(of: Customer, channel: str = "email", granted: bool = True, *, at: datetime | None = None,
+                  source: str = "order_form", policy_version=None):
+    """A consent event as the import or the portal would have recorded it."""
+    import uuid
+
+    from portal.consents.models import PRODUCT_NOTIFICATIONS, ConsentEvent
+
+    event = ConsentEvent(receipt_id=str(uuid.uuid4()), customer_id=of.id, purpose=PRODUCT_NOTIFICATIONS,
+                         channel=channel, granted=granted, at=at or utcnow(), source=source,
+                         collection_method=f"{source}_import",
+                         policy_version_id=policy_version.id if policy_version else None)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def policy_version(version: str = "1.0", *, published_at: datetime | None = None, text_pl: str | None = None,
+                   text_en: str | None = None, summary_pl: str = "Zmiany.", summary_en: str = "Changes."):
+    """A published version of the privacy policy."""
+    from portal.consents.models import PolicyVersion
+
+    policy = PolicyVersion(version=version, published_at=published_at or utcnow(),
+                           text_pl=text_pl or f"# Polityka {version}\n\nTreść wersji {version}.\n",
+                           text_en=text_en or f"# Policy {version}\n\nText of version {version}.\n",
+                           summary_pl=summary_pl, summary_en=summary_en)
+    db.session.add(policy)
+    db.session.flush()
+    return policy
+
+
+def recording_with_file(in_room: Room, recordings_dir, title: str = "Nagranie", content: bytes | None = None) -> Recording:
+    """A recording whose file exists under `recordings_dir`, with its real size and sha256."""
+    import hashlib
+    from pathlib import Path
+
+    n = next(_seq)
+    content = content if content is not None else f"nagranie {n} ".encode() * (n % 7 + 1)
+    relative = f"c{in_room.customer_id}/rec{n}.mp4"
+    path = Path(recordings_dir) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    rec = Recording(room_id=in_room.id, key=f"rec{n}", title=title,
+                    started_at=datetime(2025, 2, 3, 10, 0, tzinfo=UTC), duration_s=60, file=relative,
+                    size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest())
+    db.session.add(rec)
+    db.session.flush()
+    return rec

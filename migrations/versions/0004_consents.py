@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('consent_events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=5), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('consent_events', schema=None) as batch_op:
+        batch_op.drop_column('language')

@@ -16,8 +16,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('access_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('requester_language', sa.String(length=5), nullable=True))
+        batch_op.create_index('ix_access_requests_queue', ['status', 'created_at', 'id'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('access_requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_access_requests_queue')
+        batch_op.drop_column('requester_language')

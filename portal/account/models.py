@@ -151,3 +151,47 @@ class LegalDisclosure(db.Model):
     legal_basis: Mapped[str] = mapped_column(String(500))
     data_disclosed: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CorrectionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CorrectionRequest(db.Model):
+    """A customer's request to correct a field only staff may change (GDPR art. 16)."""
+
+    __tablename__ = "correction_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    # first_name | last_name | company_name | tax_id
+    field: Mapped[str] = mapped_column(String(32))
+    requested_value: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=CorrectionStatus.PENDING, index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    customer: Mapped[Customer] = relationship()
+
+
+class SeenLogoutToken(db.Model):
+    """The `jti` of every accepted back-channel logout token, so a replayed token ends nothing.
+
+    Kept here because the account migration creates it; only portal.auth.backchannel uses it.
+    """
+
+    __tablename__ = "seen_logout_tokens"
+    __table_args__ = (UniqueConstraint("issuer", "jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    jti: Mapped[str] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # after the token's own expiry a replay fails its `exp` check, so the row may go
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,18 +1,68 @@
-"""The account home: who you are and what you can reach."""
+"""The account: home, what we hold about you (data page, export, activity log), contact details, sessions."""
 from __future__ import annotations
 
-from flask import Blueprint
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    stream_template,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
-from portal.account import services
+from portal.account import activity, devices, display, export, inventory, services
+from portal.account.forms import ConfirmEmailForm, CorrectionForm, EmailForm, PhoneForm
+from portal.account.registry import (
+    BASIS_LABELS,
+    CORRECTION_FIELDS,
+    CORRECTION_STATUSES,
+    CUSTOMER_CATEGORIES,
+    SOURCE_LABELS,
+)
+from portal.account.staff_routes import bp as staff_bp
+from portal.auth.recent import recent_auth_required
+from portal.auth.sessions import current_session
+from portal.db_types import utcnow
+from portal.extensions import db
 from portal.web.nav import nav_item
-from portal.web.render import render
+from portal.web.permissions import ends_with_the_contract
+from portal.web.render import render, wants_fragment
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-blueprints = [bp]
+blueprints = [bp, staff_bp]
+ends_with_the_contract(bp, endpoints={"account.contact", "account.change_email", "account.change_phone", "account.request_correction", "account.confirm_email"})
 
 nav_item("account.home", _l("Your account"), "signed_in", order=0)
+nav_item("account.data", _l("Your data"), "customer", order=10)
+nav_item("account.activity_log", _l("Activity log"), "customer", order=11)
+nav_item("account.sessions", _l("Where you are signed in"), "signed_in", order=90)
+
+
+@bp.app_context_processor
+def registry_helpers():
+    return {"show_value": display.value, "basis_labels": BASIS_LABELS, "source_labels": SOURCE_LABELS}
+
+
+def owner_required(view):
+    """Only the owner of a customer account reaches the view; anyone else gets 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        services.owned_customer_or_404(current_user)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 @bp.get("/")
@@ -25,3 +75,226 @@ def home():
         delegations=services.active_delegations(current_user),
         roles=sorted(r.role for r in current_user.staff_roles),
     )
+
+
+# --- what we hold about you -------------------------------------------------------------------------
+
+@bp.get("/data")
+@owner_required
+def data():
+    """Every personal data category we hold, with its values, purpose, legal basis, source and retention."""
+    customer = services.owned_customer_or_404(current_user)
+    cursors = {key: inventory.parse_cursor(request.args.get(f"{key}_after")) for key in inventory.SOURCES}
+    overview = services.data_overview(customer.id, cursors)
+    section = request.args.get("section")
+    context = dict(overview=overview, categories=CUSTOMER_CATEGORIES, cursors=cursors)
+    if section in overview.pages:
+        category = next(c for c in CUSTOMER_CATEGORIES if c.key == section)
+        return render("account/data.html", block="category", category=category, **context)
+    return render("account/data.html", **context)
+
+
+@bp.get("/export.json")
+@owner_required
+@recent_auth_required
+def export_json():
+    """The complete export: one JSON document, streamed; every export is in the activity log."""
+    customer = services.owned_customer_or_404(current_user)
+    services.record_export(customer, current_user, "json")
+    db.session.commit()
+    now = utcnow()
+    body = export.json_chunks(customer.id, now, str(get_locale()))
+    response = Response(stream_with_context(body), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(customer, now)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export")
+@owner_required
+@recent_auth_required
+def export_page():
+    """The same export as a printable page, streamed as it is written."""
+    customer = services.owned_customer_or_404(current_user)
+    services.record_export(customer, current_user, "html")
+    db.session.commit()
+    # the session cookie is written before a streamed body: settle what the page takes from it now
+    generate_csrf()
+    get_flashed_messages(with_categories=True)
+    identity, customer_id, number = current_user._get_current_object(), customer.id, customer.number
+
+    @stream_with_context
+    def page():
+        # A streamed body is written after the request's database session was closed; the page
+        # continues in a fresh one, to which the signed-in identity (shown in the header) moves.
+        db.session.add(identity)
+        loaded = inventory.load_customer(customer_id)
+        yield from stream_template(
+            "account/export.html", number=number, categories=CUSTOMER_CATEGORIES, generated_at=utcnow(),
+            records={c.key: inventory.single_record(c, loaded) for c in CUSTOMER_CATEGORIES if not c.many},
+            disclosure_recipients=services.disclosure_recipients(customer_id),
+            rows=lambda key: inventory.stream(key, customer_id))
+
+    return Response(page())
+
+
+@bp.get("/activity")
+@owner_required
+def activity_log():
+    """Everything that touched your data, newest first, filterable by kind."""
+    customer = services.owned_customer_or_404(current_user)
+    group = request.args.get("kind") if request.args.get("kind") in activity.GROUPS else None
+    before = request.args.get("before", type=int)
+    log = services.activity_page(customer.id, group, before)
+    return render("account/activity.html", block="events", log=log, group=group, groups=activity.GROUPS,
+                  before=before, describe=activity.describe)
+
+
+# --- contact details ----------------------------------------------------------------------------------
+
+def _contact_page(customer, *, phone_form=None, email_form=None, correction_form=None, status=200):
+    fields = services.correctable_fields(customer)
+    return render(
+        "account/contact.html", status=status, customer=customer,
+        phone_form=phone_form or PhoneForm(phone=customer.phone),
+        email_form=email_form or EmailForm(),
+        correction_form=(correction_form or CorrectionForm()).limit_to(fields),
+        corrections=services.correction_requests(customer),
+        fields=CORRECTION_FIELDS, statuses=CORRECTION_STATUSES,
+    )
+
+
+@bp.get("/contact")
+@owner_required
+def contact():
+    """Change your contact phone and e-mail; ask for corrections of your name, company or tax ID."""
+    return _contact_page(services.owned_customer_or_404(current_user))
+
+
+@bp.post("/contact/phone")
+@owner_required
+def change_phone():
+    """Change the contact phone at once."""
+    customer = services.owned_customer_or_404(current_user)
+    form = PhoneForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.change_phone(customer, current_user, form.phone.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            form.phone.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your contact phone was changed.") if changed else _("Nothing to change."), "info")
+            return redirect(url_for("account.contact"), code=303)
+    return _contact_page(customer, phone_form=form, status=400)
+
+
+@bp.post("/contact/email")
+@owner_required
+def change_email():
+    """Send a confirmation link to the new contact e-mail."""
+    customer = services.owned_customer_or_404(current_user)
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            services.request_email_change(
+                customer, current_user, form.email.data,
+                link_for=lambda token: url_for("account.confirm_email", token=token, _external=True))
+        except services.AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("We sent a link to %(email)s. Your contact e-mail changes when you follow it.",
+                    email=form.email.data.strip()), "info")
+            return redirect(url_for("account.contact"), code=303)
+    return _contact_page(customer, email_form=form, status=400)
+
+
+@bp.route("/contact/email/confirm", methods=["GET", "POST"])
+@owner_required
+def confirm_email():
+    """The link from the e-mail: confirm the new contact e-mail with one button."""
+    customer = services.owned_customer_or_404(current_user)
+    form = ConfirmEmailForm()
+    token = form.token.data if request.method == "POST" else request.args.get("token", "")
+    try:
+        new_email = services.email_change_target(customer, token)
+    except services.AccountError as error:
+        return render("account/confirm_email.html", status=400, error=error.message)
+    if form.validate_on_submit():
+        services.confirm_email_change(customer, current_user, token)
+        db.session.commit()
+        flash(_("Your contact e-mail is now %(email)s.", email=new_email), "info")
+        return redirect(url_for("account.contact"), code=303)
+    form.token.data = token
+    return render("account/confirm_email.html", form=form, new_email=new_email)
+
+
+@bp.post("/contact/corrections")
+@owner_required
+def request_correction():
+    """Ask MCX to correct your name, company name or tax ID."""
+    customer = services.owned_customer_or_404(current_user)
+    form = CorrectionForm().limit_to(services.correctable_fields(customer))
+    if form.validate_on_submit():
+        try:
+            services.request_correction(customer, current_user, form.field.data, form.value.data, form.note.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field or "value").errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your request was sent to MCX. You will see the decision here and by e-mail."), "info")
+            return redirect(url_for("account.contact"), code=303)
+    return _contact_page(customer, correction_form=form, status=400)
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+def _sessions_page(notice: str | None = None, status: int = 200):
+    current = current_session()
+    shown = services.active_sessions(current_user, limit=services.SESSIONS_SHOWN, current=current)
+    rows = [(services.session_handle(s), s, devices.describe(s.user_agent), current is not None and s.id == current.id)
+            for s in shown]
+    total = services.active_session_count(current_user) if len(shown) == services.SESSIONS_SHOWN else len(shown)
+    return render("account/sessions.html", block="sessions", status=status, notice=notice, sessions=rows,
+                  others=total > 1, not_shown=total - len(shown))
+
+
+def _after_session_change(message: str, level: str = "info"):
+    if wants_fragment():
+        return _sessions_page(notice=message)
+    flash(message, level)
+    return redirect(url_for("account.sessions"), code=303)
+
+
+@bp.get("/sessions")
+@login_required
+def sessions():
+    """Where you are signed in: browser, IP address, when it started and was last used."""
+    return _sessions_page()
+
+
+@bp.post("/sessions/<handle>/end")
+@login_required
+def end_session(handle: str):
+    """Sign out one of your other sessions."""
+    record = services.own_session_or_404(current_user, handle)
+    try:
+        services.end_session(current_user, record, current_session())
+    except services.AccountError as error:
+        db.session.rollback()
+        return _after_session_change(error.message, "warning")
+    db.session.commit()
+    return _after_session_change(_("Signed out on %(device)s.", device=devices.describe(record.user_agent)))
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Sign out everywhere except this browser."""
+    count = services.end_other_sessions(current_user, current_session())
+    db.session.commit()
+    return _after_session_change(_("Other sessions ended: %(count)s.", count=count))

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import wraps
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from portal.auth.sessions import current_session
 from portal.db_types import utcnow
+from portal.web.navigation import safe_next
 
 
 def is_recent() -> bool:
@@ -26,8 +27,16 @@ def reauthenticate(next_url: str | None = None):
     record = current_session()
     flash(_("For your safety, please confirm it is you by signing in again."), "info")
     target = next_url or (request.full_path if request.method == "GET" else request.referrer) or request.path
-    return redirect(url_for("auth.login", provider=record.provider if record else None,
-                            reauth="1", next=target.rstrip("?")))
+    if target.startswith(request.host_url):  # a Referer is absolute; keep our own path only
+        target = "/" + target.removeprefix(request.host_url)
+    login_url = url_for("auth.login", provider=record.provider if record else None, reauth="1",
+                        next=safe_next(target.rstrip("?"), "account.home"))
+    if getattr(request, "htmx", False):
+        # htmx cannot follow a redirect to the provider's origin; the browser navigates instead
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    return redirect(login_url)
 
 
 def recent_auth_required(view):

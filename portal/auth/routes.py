@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
-from portal.auth import oidc, services
+from portal.auth import backchannel, oidc, services
 from portal.auth.sessions import current_session
 from portal.extensions import db, limiter
 from portal.web.navigation import safe_next
 from portal.web.render import render
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-blueprints = [bp]
+blueprints = [bp, backchannel.bp]
 
 FAILURES = {
     "state_mismatch": _l("This sign-in expired or was started in another window. Please start again."),

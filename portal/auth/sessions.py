@@ -9,9 +9,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import g, session
+from flask import flash, g, make_response, redirect, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_url
 from sqlalchemy import select, update
 
 from portal.auth.models import Identity, UserSession
@@ -27,6 +27,18 @@ def init_app(app) -> None:
     login.login_message = _l("Please sign in to see this page.")
     login.login_message_category = "info"
     login.user_loader(load_identity)
+    login.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized():
+    """Send a signed-out (or revoked) person to sign in; htmx requests navigate the whole page."""
+    flash(login.login_message, login.login_message_category)
+    target = login_url(login.login_view, request.url)
+    if getattr(request, "htmx", False):
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
 
 
 def load_identity(identity_id: str) -> Identity | None:

@@ -63,6 +63,9 @@ class ConsentEvent(db.Model):
     collection_method: Mapped[str] = mapped_column(String(64))
     policy_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
     actor_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    # the language the person was addressed in when consent was collected (the receipt's `language`);
+    # unknown for imported events
+    language: Mapped[str | None] = mapped_column(String(5))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     policy_version: Mapped[PolicyVersion | None] = relationship()

@@ -12,6 +12,7 @@ from flask import current_app
 
 from portal.account.importer import ImportReport, import_customers
 from portal.auth.services import grant_role
+from portal.consents.demo_policy import ensure_first_policy
 from portal.demo.identities import DEMO_IDENTITIES, DEMO_STAFF
 
 # the start of an MP4 "ftyp" box, so the files at least look like what their names say
@@ -149,11 +150,14 @@ def demo_document(recordings_dir: Path) -> dict:
 
 
 def load_demo() -> ImportReport:
-    """Write the demo recordings, import the demo customers and grant the demo staff roles.
+    """Publish the first policy version, write the demo recordings, import the demo customers and
+    grant the demo staff roles.
 
     Flushes, never commits; running it again changes nothing.
     """
     recordings_dir = Path(current_app.config["RECORDINGS_DIR"])
+    # first, so the imported consents carry the policy version they were given under (P12)
+    ensure_first_policy()
     report = import_customers(demo_document(recordings_dir), recordings_dir)
     for email, role in DEMO_STAFF:
         grant_role(email, role)

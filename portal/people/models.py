@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import UTCDateTime, utcnow
@@ -25,6 +25,12 @@ class AccessRequestStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     DECLINED = "declined"  # by the customer
+
+
+# requests nobody has decided yet: the customer may still decline (or withdraw) them
+OPEN_REQUEST_STATUSES = (AccessRequestStatus.AWAITING_CUSTOMER, AccessRequestStatus.PENDING)
+# delegations that still count: waiting for a decision, invited, or in use
+LIVE_DELEGATE_STATUSES = (DelegateStatus.PENDING, DelegateStatus.INVITED, DelegateStatus.ACTIVE)
 
 
 delegate_rooms = Table(
@@ -55,12 +61,38 @@ class Delegate(db.Model):
     customer = relationship("Customer")
     identity = relationship("Identity")
     rooms = relationship("Room", secondary=delegate_rooms, order_by="Room.id")
+    requests: Mapped[list[AccessRequest]] = relationship(back_populates="delegate", order_by="AccessRequest.id")
+
+    @property
+    def latest_request(self) -> AccessRequest | None:
+        return self.requests[-1] if self.requests else None
+
+    def expired(self, today: date) -> bool:
+        return self.expires_on is not None and self.expires_on < today
+
+    def state(self, today: date) -> str:
+        """What the customer sees: the status, refined by the latest request and the expiry date.
+
+        One of awaiting_customer, pending, invited, active, expired, rejected, declined, removed.
+        """
+        request = self.latest_request
+        if self.status == DelegateStatus.PENDING and request is not None \
+                and request.status == AccessRequestStatus.AWAITING_CUSTOMER:
+            return "awaiting_customer"
+        if self.status == DelegateStatus.REJECTED and request is not None \
+                and request.status == AccessRequestStatus.DECLINED:
+            return "declined"
+        if self.status in (DelegateStatus.INVITED, DelegateStatus.ACTIVE) and self.expired(today):
+            return "expired"
+        return self.status
 
 
 class AccessRequest(db.Model):
     """A request for a person's access to a customer's rooms, decided once by a moderator."""
 
     __tablename__ = "access_requests"
+    # the moderators' queue: pending requests, oldest first, paged by (created_at, id)
+    __table_args__ = (Index("ix_access_requests_queue", "status", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -73,5 +105,9 @@ class AccessRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # the language the requester used the portal in: their e-mails are written in it
+    requester_language: Mapped[str | None] = mapped_column(String(5))
 
-    delegate: Mapped[Delegate] = relationship()
+    delegate: Mapped[Delegate] = relationship(back_populates="requests")
+    customer = relationship("Customer")
+    requester = relationship("Identity", foreign_keys=[requester_identity_id])

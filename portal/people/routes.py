@@ -1,4 +1,371 @@
-"""Routes of the people domain (none yet)."""
+"""Authorized persons (/account/people), a person's request (/access/request), rooms and
+recordings (/rooms), and the moderators' queue (/staff/requests)."""
 from __future__ import annotations
 
-blueprints: list = []
+import mimetypes
+from pathlib import PurePosixPath
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.auth.recent import recent_auth_required
+from portal.extensions import db
+from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
+from portal.people import moderation as queue_module
+from portal.people.formatting import template_helpers
+from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
+from portal.people.models import AccessRequest, AccessRequestStatus
+from portal.storage import StorageError, recording_store
+from portal.web.masking import mask_email, mask_name
+from portal.web.nav import nav_item
+from portal.web.navigation import safe_next
+from portal.web.notices import Notice, notice_provider
+from portal.web.permissions import ends_with_the_contract, role_required
+from portal.web.render import render, wants_fragment
+
+people = Blueprint("people", __name__)
+rooms = Blueprint("rooms", __name__, url_prefix="/rooms")
+moderation = Blueprint("moderation", __name__, url_prefix="/staff/requests")
+blueprints = [people, rooms, moderation]
+ends_with_the_contract(people, except_endpoints=frozenset({"people.request_access"}))
+
+nav_item("rooms.index", _l("Rooms and recordings"), "customer_or_delegate", order=20)
+nav_item("people.index", _l("Authorized persons"), "customer", order=30)
+nav_item("moderation.queue", _l("Access requests"), "moderator", order=60)
+
+for _blueprint in blueprints:
+    _blueprint.context_processor(template_helpers)
+
+
+@notice_provider
+def persons_asking() -> list[Notice]:
+    """Tell a customer that persons wait for their answer, on every page until they answer."""
+    if current_user.customer_id is None:
+        return []
+    waiting = db.session.scalar(select(func.count(AccessRequest.id)).where(
+        AccessRequest.customer_id == current_user.customer_id,
+        AccessRequest.status == AccessRequestStatus.AWAITING_CUSTOMER))
+    if not waiting:
+        return []
+    return [Notice(_("Persons asking for access to your rooms: %(count)s.", count=waiting),
+                   url_for("people.index", _anchor="requests"), _("Answer them"))]
+
+
+def _failed_form_status() -> int:
+    # htmx swaps nothing for a 4xx answer: a page that shows a form's errors answers 200 to it
+    return 200 if getattr(request, "htmx", None) else 422
+
+
+def _language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+# --- the customer's people page ---------------------------------------------------------------
+
+def _people_page(customer, form, *, block=None, status=200, message=None, endorse_forms=None):
+    everyone = access.people_of(customer.id)
+    day = access.today()
+    awaiting = [p.latest_request for p in everyone if p.state(day) == "awaiting_customer"]
+    listed = [p for p in everyone if p.state(day) != "awaiting_customer"]
+    return render("people/index.html", block=block, status=status, customer=customer, form=form,
+                  listed=listed, awaiting=awaiting, endorse_forms=endorse_forms or {},
+                  blank_scope=ScopeForm(customer, formdata=None), message=message)
+
+
+@people.get("/account/people")
+@login_required
+def index():
+    """The customer's authorized persons, the persons asking for access, and the form to add one."""
+    customer = access.owned_customer_or_404()
+    return _people_page(customer, DelegateForm(customer, formdata=None))
+
+
+@people.post("/account/people")
+@login_required
+def add():
+    """Add a person: an access request for a moderator."""
+    customer = access.owned_customer_or_404()
+    form = DelegateForm(customer)
+    if form.validate_on_submit():
+        try:
+            delegate = services.add_delegate(
+                customer, current_user, name=form.name.data, email=form.email.data, rooms=form.chosen_rooms(),
+                recordings=form.recordings.data, expires_on=form.expires_on.data, today=access.today(),
+                language=_language())
+        except services.PeopleError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            message = _("%(name)s was added. MCX checks every new person; you will get an e-mail with the decision.",
+                        name=delegate.name)
+            if wants_fragment():
+                return _people_page(customer, DelegateForm(customer, formdata=None), block="people_section",
+                                    message=message)
+            flash(message, "success")
+            return redirect(url_for("people.index"), code=303)
+    return _people_page(customer, form, block="people_section", status=_failed_form_status())
+
+
+@people.post("/account/people/validate")
+@login_required
+def validate():
+    """Inline validation while the customer fills in the form (htmx); changes nothing."""
+    customer = access.owned_customer_or_404()
+    form = DelegateForm(customer)
+    form.validate()
+    return _people_page(customer, form, block="add_form")
+
+
+@people.route("/account/people/<int:delegate_id>/remove", methods=["GET", "POST"])
+@recent_auth_required
+def remove(delegate_id: int):
+    """Confirm, then remove a person: their access and their open sessions end at once."""
+    access.owned_customer_or_404()
+    delegate = access.owned_delegate_or_404(delegate_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        name = delegate.name
+        try:
+            services.remove_delegate(delegate, current_user)
+        except services.PeopleError as error:
+            db.session.rollback()
+            flash(error.message, "warning")
+        else:
+            db.session.commit()
+            flash(_("%(name)s no longer has access; any session they had open has ended.", name=name), "success")
+        return redirect(url_for("people.index"), code=303)
+    return render("people/remove.html", delegate=delegate, form=form)
+
+
+@people.post("/account/people/requests/<int:request_id>/endorse")
+@login_required
+def endorse(request_id: int):
+    """The customer agrees to a person's request, choosing the scope; a moderator decides next."""
+    customer = access.owned_customer_or_404()
+    access_request = access.awaiting_request_or_404(request_id)
+    form = ScopeForm(customer)
+    if form.validate_on_submit():
+        try:
+            services.endorse_request(access_request, current_user, rooms=form.chosen_rooms(),
+                                     recordings=form.recordings.data, expires_on=form.expires_on.data,
+                                     today=access.today())
+        except services.PeopleError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Thank you. MCX now checks the request; you will get an e-mail with the decision."), "success")
+            return redirect(url_for("people.index"), code=303)
+    return _people_page(customer, DelegateForm(customer, formdata=None), status=_failed_form_status(),
+                        endorse_forms={access_request.id: form})
+
+
+@people.post("/account/people/requests/<int:request_id>/decline")
+@login_required
+def decline(request_id: int):
+    """The customer says no to a person's request."""
+    access.owned_customer_or_404()
+    access_request = access.awaiting_request_or_404(request_id)
+    try:
+        services.decline_request(access_request, current_user)
+    except services.PeopleError as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+    else:
+        db.session.commit()
+        flash(_("The request was declined; the person is told by e-mail."), "success")
+    return redirect(url_for("people.index"), code=303)
+
+
+@people.route("/access/request", methods=["GET", "POST"])
+@login_required
+def request_access():
+    """A signed-in person asks a customer for access by customer number. The answer is the same
+    whether or not that customer exists."""
+    form = AccessRequestForm()
+    if form.validate_on_submit():
+        try:
+            services.request_access(current_user, number=form.number.data, message=form.message.data,
+                                    language=_language())
+        except services.PeopleError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your request was sent. If %(number)s is the number of an MCX customer, the customer "
+                    "decides on it, then MCX checks it; you will get an e-mail with the decision.",
+                    number=form.number.data.strip()), "success")
+            return redirect(url_for("people.request_access"), code=303)
+    return render("people/request_access.html", form=form, status=_failed_form_status() if form.errors else 200)
+
+
+# --- rooms and recordings ---------------------------------------------------------------------
+
+@rooms.get("", endpoint="index")
+@login_required
+def rooms_index():
+    """The rooms the signed-in person may use, with the recordings they may see."""
+    return render("people/rooms.html", accesses=access.visible_rooms())
+
+
+@rooms.get("/recordings/<int:recording_id>/play")
+@login_required
+def play(recording_id: int):
+    """Watch a recording in the browser."""
+    found = access.visible_recording_or_404(recording_id)
+    return render("people/play.html", recording=found.recording, room=found.room)
+
+
+@rooms.get("/recordings/<int:recording_id>")
+@login_required
+def download(recording_id: int):
+    """Download a recording (HTTP Range supported, so an interrupted download can resume)."""
+    return _stream(access.visible_recording_or_404(recording_id), as_attachment=True, mode="download")
+
+
+@rooms.get("/recordings/<int:recording_id>/media")
+@login_required
+def media(recording_id: int):
+    """The recording as the play page's <video> element fetches it, range by range."""
+    return _stream(access.visible_recording_or_404(recording_id), as_attachment=False, mode="playback")
+
+
+def _starts_a_download() -> bool:
+    """A GET without Range, or with a range from byte 0: a download or a playback begins here.
+    Later ranges of the same one are not logged again."""
+    if request.method != "GET":
+        return False
+    requested = request.range
+    return requested is None or any(start == 0 for start, _end in requested.ranges)
+
+
+def _download_name(recording) -> str:
+    suffix = PurePosixPath(recording.file).suffix or ".mp4"
+    title = "".join(c if c.isalnum() or c in " -_.,()" else "_" for c in recording.title).strip() or "recording"
+    return f"{title}{suffix}"
+
+
+def _stream(found: access.RecordingAccess, *, as_attachment: bool, mode: str):
+    store = recording_store()
+    key = found.recording.file
+    try:
+        size = store.size(key)
+        handle = store.open(key)
+    except StorageError as error:
+        current_app.logger.warning("recording %s unavailable: %s", found.recording.id, error)
+        abort(404)
+    if _starts_a_download():
+        try:
+            services.record_download(found, current_user, mode=mode)
+            db.session.commit()
+        except Exception:
+            handle.close()
+            raise
+    mimetype = mimetypes.guess_type(key)[0] or ""
+    if not mimetype.startswith(("video/", "audio/")):
+        # whatever a file is called, it is never served as something a browser would run
+        mimetype = "application/octet-stream"
+    # send_file cannot know the size of a file object, which Range needs: it is given explicitly
+    response = send_file(handle, mimetype=mimetype, as_attachment=as_attachment,
+                         download_name=_download_name(found.recording), conditional=False,
+                         etag=found.recording.sha256, max_age=None)
+    response.content_length = size
+    try:
+        response = response.make_conditional(request, accept_ranges=True, complete_length=size)
+    except Exception:
+        handle.close()
+        raise
+    # a recording is personal data: no shared or lasting cache keeps it
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- moderators -------------------------------------------------------------------------------
+
+@moderation.context_processor
+def moderation_helpers():
+    return {"mask_email": mask_email, "mask_name": mask_name,
+            "concerns": lambda access_request: services.concerns(access_request, current_user)}
+
+
+@moderation.get("")
+@role_required("moderator")
+def queue():
+    """Pending requests, oldest first, with their age; filters; keyset pages."""
+    filters = queue_module.QueueFilters.from_args(request.args)
+    after = request.args.get("after") or None
+    page = queue_module.pending_queue(filters, after)
+    return render("people/queue.html", block="queue", page=page, filters=filters, after=after,
+                  queue_url=request.full_path.rstrip("?"), blank_approve=ApproveForm(formdata=None),
+                  blank_reject=RejectForm(formdata=None))
+
+
+def _card(access_request, *, revealed=False, message=None, category="success", status=200,
+          approve_form=None, reject_form=None):
+    """The request's card: alone for htmx, or on the request's own page."""
+    return render("people/request.html", block="request_card", status=status, req=access_request,
+                  revealed=revealed, message=message, message_category=category,
+                  next_url=safe_next(request.form.get("next") or request.args.get("next"), "moderation.queue"),
+                  approve_form=approve_form or ApproveForm(formdata=None),
+                  reject_form=reject_form or RejectForm(formdata=None))
+
+
+@moderation.get("/<int:request_id>")
+@role_required("moderator")
+def detail(request_id: int):
+    """One request, masked."""
+    return _card(queue_module.request_or_404(request_id))
+
+
+@moderation.post("/<int:request_id>/reveal")
+@role_required("moderator")
+def reveal(request_id: int):
+    """Show the contact data unmasked; the reveal is logged for the customer to see."""
+    access_request = queue_module.request_or_404(request_id)
+    services.reveal_contact_data(access_request, current_user)
+    db.session.commit()
+    return _card(access_request, revealed=True)
+
+
+@moderation.post("/<int:request_id>/approve")
+@role_required("moderator")
+def approve(request_id: int):
+    """Approve, with an optional note; the person is invited."""
+    access_request = queue_module.request_or_404(request_id)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        return _card(access_request, approve_form=form, status=_failed_form_status())
+    return _decide(access_request, approve=True, note=form.note.data, approve_form=form)
+
+
+@moderation.post("/<int:request_id>/reject")
+@role_required("moderator")
+def reject(request_id: int):
+    """Reject, with the reason (required)."""
+    access_request = queue_module.request_or_404(request_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _card(access_request, reject_form=form, status=_failed_form_status())
+    return _decide(access_request, approve=False, note=form.reason.data, reject_form=form)
+
+
+def _decide(access_request, *, approve: bool, note: str | None, approve_form=None, reject_form=None):
+    try:
+        services.decide(access_request, current_user, approve=approve, note=note)
+    except services.PeopleError as error:
+        db.session.rollback()
+        message, category = error.message, "warning"
+    else:
+        db.session.commit()
+        message = _("Approved; the person is invited by e-mail.") if approve else _("Rejected; the customer is told why.")
+        category = "success"
+    if wants_fragment():
+        return _card(access_request, message=message, category=category, approve_form=approve_form,
+                     reject_form=reject_form)
+    flash(message, category)
+    return redirect(safe_next(request.form.get("next"), "moderation.queue"), code=303)

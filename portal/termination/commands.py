@@ -1,2 +1,32 @@
 """`flask portal …` commands of the termination domain."""
 from __future__ import annotations
+
+import sys
+
+import click
+from flask import g
+
+from portal.cli import portal_cli
+
+
+@portal_cli.command("run-due")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="Carry out what is due on this date (default: today in Europe/Warsaw).")
+def run_due(today) -> None:
+    """Carry out every termination whose effective date has come (run it from cron or a timer).
+
+    Exits 1 when a termination could not be completed (e.g. a file that cannot be deleted);
+    running again finishes what is left.
+    """
+    from portal import mail
+    from portal.termination import services
+
+    report = services.run_due(today=today.date() if today else services.local_today())
+    for line in report.summary():
+        click.echo(line)
+    queued = g.pop("queued_mail", None)
+    if queued:
+        # the customers' receipts go out now; `portal send-mail` retries any that fail
+        mail.deliver_due(only=queued)
+    if report.count("in_progress"):
+        sys.exit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import UTCDateTime, utcnow
@@ -18,10 +18,19 @@ class TerminationStatus(StrEnum):
     COMPLETED = "completed"
 
 
+OPEN_STATUSES = (TerminationStatus.REQUESTED, TerminationStatus.IN_PROGRESS)
+_OPEN = text("status IN ('requested', 'in_progress')")
+
+
 class TerminationRequest(db.Model):
     """A customer's request to end their contract, carried out on its effective date."""
 
     __tablename__ = "termination_requests"
+    __table_args__ = (
+        # at most one open request per customer, even when two submissions race
+        Index("uq_termination_requests_open_customer", "customer_id", unique=True,
+              sqlite_where=_OPEN, postgresql_where=_OPEN),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -37,6 +46,10 @@ class TerminationRequest(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # which `run-due` run carries it out, and until when that claim holds without renewal;
+    # a run that was killed leaves its claim to expire, then the next run takes over
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     customer = relationship("Customer")
     receipt: Mapped[DeletionReceipt | None] = relationship(back_populates="termination", uselist=False)

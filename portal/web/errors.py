@@ -14,6 +14,7 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have access to this page.")),
     404: (_l("Not found"), _l("There is nothing here, or it is not yours to see.")),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    410: (_l("No longer available"), _l("This page is no longer available.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("An error on our side stopped this. Nothing was changed; please try again.")),

@@ -4,8 +4,8 @@ Hiding a link is only courtesy: every view still checks access itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import g, url_for
 from flask_login import current_user
@@ -15,7 +15,7 @@ from flask_login import current_user
 class NavItem:
     endpoint: str
     label: object  # a lazy_gettext string
-    audience: str  # "signed_in" | "customer" | "delegate" | "moderator" | "privacy_officer"
+    audience: str  # "signed_in" | "customer" | "delegate" | "customer_or_delegate" | "moderator" | "privacy_officer"
     order: int = 100
 
 
@@ -40,6 +40,7 @@ AUDIENCES: dict[str, Callable[[], bool]] = {
     "signed_in": lambda: True,
     "customer": lambda: current_user.customer_id is not None,
     "delegate": _is_delegate,
+    "customer_or_delegate": lambda: current_user.customer_id is not None or _is_delegate(),
     "moderator": lambda: current_user.has_role("moderator"),
     "privacy_officer": lambda: current_user.has_role("privacy_officer"),
 }

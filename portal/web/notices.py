@@ -4,8 +4,8 @@ A domain registers a function returning the notices for `current_user`; base.htm
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import g
 from flask_login import current_user

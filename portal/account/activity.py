@@ -1,0 +1,175 @@
+"""The customer's activity log: every audit event that touched their data, in plain words.
+
+An event belongs to a customer when it was recorded with their `customer_id`, or when it is a
+sign-in of one of their authorized persons while that person had access. Other domains name
+their event kinds here with `register_kind()`; a kind nobody registered is still shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.audit import AuditEvent
+from portal.auth.models import Identity
+from portal.extensions import db
+from portal.people.models import Delegate
+
+GROUPS = {
+    "sign_ins": _l("Sign-ins and sessions"),
+    "access": _l("Views, downloads and exports"),
+    "consents": _l("Consents"),
+    "changes": _l("Changes to your data"),
+    "disclosures": _l("Disclosures under a legal duty"),
+    "other": _l("Other"),
+}
+
+
+@dataclass(frozen=True)
+class ActivityKind:
+    group: str
+    label: object
+    # the details a customer may read: (key in the event's data, label, words for its codes: a dict, a
+    # function or None)
+    details: tuple[tuple[str, object, object], ...] = ()
+
+    def shown(self, data: dict) -> list[tuple[object, object]]:
+        """(label, value) of each detail the event has, codes turned into words."""
+        pairs = []
+        for key, label, choices in self.details:
+            value = data.get(key)
+            if value in (None, "", []):
+                continue
+            items = value if isinstance(value, list) else [value]
+            pairs.append((label, ", ".join(str(_words(choices, item)) for item in items)))
+        return pairs
+
+    def exported(self, data: dict) -> dict:
+        return {key: data[key] for key, _label, _choices in self.details if key in data}
+
+
+def _words(choices, code):
+    if callable(choices):
+        return choices(code)
+    return choices.get(code, code) if choices else code
+
+
+_kinds: dict[str, ActivityKind] = {}
+
+
+def register_kind(kind: str, group: str, label, details=()) -> None:
+    """Name an audit event kind for the activity log (`group` is one of GROUPS)."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown activity group {group!r}")
+    _kinds[kind] = ActivityKind(group, label, tuple(details))
+
+
+def describe(kind: str) -> ActivityKind:
+    return _kinds.get(kind) or ActivityKind("other", kind.replace("_", " "))
+
+
+def kinds_in(group: str) -> list[str]:
+    return sorted(kind for kind, entry in _kinds.items() if entry.group == group)
+
+
+def _provider(name: str) -> str:
+    """A provider's name as the sign-in page shows it."""
+    return next((p.label for p in current_app.config["OIDC_PROVIDERS"] if p.name == name), name)
+
+
+def _register_account_kinds() -> None:
+    from portal.account.registry import CORRECTION_FIELDS, CORRECTION_STATUSES
+
+    what = ("field", _l("What"), CORRECTION_FIELDS)
+    register_kind("sign_in", "sign_ins", _l("Sign-in to the portal"), [("provider", _l("Signed in through"), _provider)])
+    register_kind("identity_linked_customer", "sign_ins", _l("Sign-in identity connected to your account"))
+    register_kind("identity_linked_delegate", "sign_ins", _l("Authorized person connected their sign-in"))
+    register_kind("session_revoked", "sign_ins", _l("Session ended from the sessions page"),
+                  [("device", _l("Device"), None)])
+    register_kind("other_sessions_revoked", "sign_ins", _l("All other sessions ended"),
+                  [("count", _l("Sessions ended"), None)])
+    register_kind("backchannel_logout", "sign_ins", _l("Signed out by the identity provider"),
+                  [("sessions", _l("Sessions ended"), None)])
+    register_kind("data_exported", "access", _l("Data export"),
+                  [("format", _l("Format"), {"json": "JSON", "html": _l("printable page")})])
+    register_kind("customer_data_revealed", "access", _l("MCX staff revealed your data"),
+                  [("fields", _l("What"), CORRECTION_FIELDS), ("reason", _l("Reason"), None)])
+    register_kind("customer_imported", "changes", _l("Data loaded from the MCX order system"))
+    register_kind("contact_phone_changed", "changes", _l("Contact phone changed"))
+    register_kind("contact_email_change_requested", "changes", _l("Change of contact e-mail requested"))
+    register_kind("contact_email_changed", "changes", _l("Contact e-mail changed"))
+    register_kind("correction_requested", "changes", _l("Correction requested"), [what])
+    register_kind("correction_decided", "changes", _l("Correction request decided"),
+                  [what, ("outcome", _l("Decision"), CORRECTION_STATUSES)])
+    register_kind("legal_disclosure_recorded", "disclosures", _l("Data disclosed under a legal duty"), [
+        ("recipient", _l("Recipient"), None), ("disclosed_on", _l("Disclosed on"), None),
+        ("legal_basis", _l("Legal basis"), None), ("data_disclosed", _l("What was disclosed"), None)])
+
+
+_register_account_kinds()
+
+
+def registered_kinds() -> set[str]:
+    return set(_kinds)
+
+
+def belongs_to(customer_id: int):
+    """The condition selecting this customer's audit events."""
+    delegate_signed_in = exists().where(
+        Delegate.customer_id == customer_id,
+        Delegate.identity_id == AuditEvent.actor_identity_id,
+        Delegate.created_at <= AuditEvent.at,
+        or_(Delegate.removed_at.is_(None), Delegate.removed_at >= AuditEvent.at),
+    )
+    return or_(AuditEvent.customer_id == customer_id, and_(AuditEvent.kind == "sign_in", delegate_signed_in))
+
+
+def customer_events(customer_id: int) -> Select:
+    """Every audit event of this customer, newest first (keyset on `seq`)."""
+    return select(AuditEvent).where(belongs_to(customer_id)).order_by(AuditEvent.seq.desc())
+
+
+def filtered(query: Select, group: str | None) -> Select:
+    if not group or group not in GROUPS:
+        return query
+    if group == "other":
+        return query.where(AuditEvent.kind.not_in(list(_kinds)))
+    return query.where(AuditEvent.kind.in_(kinds_in(group)))
+
+
+class Actors:
+    """Who did each event, as the customer may know it: you, an authorized person, MCX staff or MCX."""
+
+    def __init__(self, customer_id: int, actor_ids: set[int]):
+        self.customer_id = customer_id
+        ids = {i for i in actor_ids if i is not None}
+        self.identities = {i.id: i for i in db.session.scalars(
+            select(Identity).where(Identity.id.in_(ids)).options(selectinload(Identity.staff_roles)))} if ids else {}
+        self.delegates = {d.identity_id: d for d in db.session.scalars(
+            select(Delegate).where(Delegate.customer_id == customer_id, Delegate.identity_id.in_(ids)))} if ids else {}
+
+    def code(self, actor_id: int | None) -> str:
+        identity = self.identities.get(actor_id)
+        if identity is None:
+            return "mcx"
+        if identity.customer_id == self.customer_id:
+            return "you"
+        if actor_id in self.delegates:
+            return "authorized_person"
+        if identity.is_staff:
+            return "staff"
+        return "other"
+
+    def label(self, actor_id: int | None):
+        from portal.account.registry import ACTORS, STAFF_ROLES
+
+        code = self.code(actor_id)
+        if code == "authorized_person":
+            return _l("%(name)s (authorized person)", name=self.delegates[actor_id].name)
+        if code == "staff":
+            roles = ", ".join(str(STAFF_ROLES.get(r.role, r.role)) for r in self.identities[actor_id].staff_roles)
+            return _l("MCX staff (%(roles)s)", roles=roles)
+        return ACTORS[code]

@@ -1,0 +1,80 @@
+"""The customer's complete data export: one JSON document, streamed (SPEC "Machine-readable contracts").
+
+The document's keys come from the registry and never change meaning; a change that breaks
+readers raises SCHEMA_VERSION. Lists are read in batches and written as they are read, so
+100,000 recordings need no more memory than 1,000 (see scripts/bench_export.py).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+from portal.account import inventory
+from portal.account.models import Customer
+from portal.account.registry import BASIS_LABELS, CUSTOMER_CATEGORIES, SOURCE_LABELS, Category
+
+SCHEMA = "mcx-privacy-portal/export"
+SCHEMA_VERSION = 1
+CHUNK = 64 * 1024
+
+
+def filename(customer: Customer, moment: datetime) -> str:
+    """`mcx-data-MCX-000123-2025-11-25.json`: who and when, safe in any file system."""
+    number = re.sub(r"[^A-Za-z0-9._-]", "-", customer.number)
+    return f"mcx-data-{number}-{moment.date().isoformat()}.json"
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def about(category: Category) -> dict:
+    """What the registry says of a category, in the reader's language."""
+    return {
+        "label": str(category.label),
+        "purpose": str(category.purpose),
+        "legal_basis": [str(basis) for basis in category.bases],
+        "legal_basis_text": [str(BASIS_LABELS[basis]) for basis in category.bases],
+        "sources": [str(source) for source in category.sources],
+        "sources_text": [str(SOURCE_LABELS[source]) for source in category.sources],
+        "retention": str(category.retention),
+        "recipients": str(category.recipients),
+        "fields": {f.key: str(f.label) for f in category.fields},
+    }
+
+
+def _pieces(customer: Customer, generated_at: datetime, language: str) -> Iterator[str]:
+    yield ("{" + f'"schema":{_dumps(SCHEMA)},"schema_version":{SCHEMA_VERSION},'
+           f'"generated_at":{_dumps(generated_at.isoformat())},"language":{_dumps(language)},'
+           f'"customer_number":{_dumps(customer.number)},')
+    yield '"registry":' + _dumps({c.key: about(c) for c in CUSTOMER_CATEGORIES}) + ',"data":{'
+    for index, category in enumerate(CUSTOMER_CATEGORIES):
+        yield ("," if index else "") + _dumps(category.key) + ":"
+        if not category.many:
+            record = inventory.single_record(category, customer)
+            yield _dumps(None if record is None else inventory.json_record(category, record))
+            continue
+        yield "["
+        first = True
+        for row in inventory.stream(category.key, customer.id):
+            yield ("" if first else ",") + _dumps(inventory.json_record(category, row))
+            first = False
+        yield "]"
+    yield "}}"
+
+
+def json_chunks(customer_id: int, generated_at: datetime, language: str) -> Iterator[str]:
+    """The export document in pieces of about 64 KB."""
+    customer = inventory.load_customer(customer_id)
+    buffer: list[str] = []
+    size = 0
+    for piece in _pieces(customer, generated_at, language):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)

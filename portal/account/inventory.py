@@ -1,0 +1,242 @@
+"""What the portal holds about one customer, category by category, exactly as the registry declares.
+
+Each list category has one query whose columns are labelled with the registry's field keys;
+the data page reads a page of it (keyset on `cursor`), the export streams all of it. A value a
+field derives from other rows (a delegate's rooms) is filled in per batch, so neither the page
+nor the export issues a query per row.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from portal.account import activity
+from portal.account.models import (
+    Contract,
+    CorrectionRequest,
+    Customer,
+    LegalDisclosure,
+    Recording,
+    Room,
+)
+from portal.account.registry import Category
+from portal.audit import AuditEvent
+from portal.auth.models import Identity, UserSession
+from portal.consents.models import ConsentEvent, PolicyAcknowledgement, PolicyVersion
+from portal.extensions import db
+from portal.mail import OutboxMessage
+from portal.people.models import AccessRequest, Delegate, delegate_rooms
+from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
+
+PAGE_SIZE = 20
+STREAM_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ListSource:
+    """How to read one list category of a customer."""
+
+    query: Callable[[int], Select]  # customer id → labelled columns; `cursor` is the keyset column
+    newest_first: bool = False
+    enrich: Callable[[int, list[dict]], None] | None = None  # fills derived fields of a batch
+
+
+def _delegate_rooms(customer_id: int, rows: list[dict]) -> None:
+    ids = [row["cursor"] for row in rows]
+    names: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        for delegate_id, name in db.session.execute(
+            select(delegate_rooms.c.delegate_id, Room.name).join(Room, Room.id == delegate_rooms.c.room_id)
+            .where(delegate_rooms.c.delegate_id.in_(ids)).order_by(Room.id)
+        ):
+            names[delegate_id].append(name)
+    for row in rows:
+        row["rooms"] = names[row["cursor"]]
+
+
+def _activity_query(customer_id: int) -> Select:
+    return select(AuditEvent.seq.label("cursor"), AuditEvent.at, AuditEvent.kind, AuditEvent.data,
+                  AuditEvent.actor_identity_id.label("actor")).where(activity.belongs_to(customer_id))
+
+
+def _activity_enrich(customer_id: int, rows: list[dict]) -> None:
+    actors = activity.Actors(customer_id, {row["actor"] for row in rows})
+    for row in rows:
+        row["who"] = actors.code(row.pop("actor"))
+        entry = activity.describe(row["kind"])
+        data = json.loads(row.pop("data"))
+        known = row["kind"] in activity.registered_kinds()
+        # a kind nobody described shows its details only when they are the customer's own doing
+        row["details"] = entry.exported(data) if known else (data if row["who"] in ("you", "mcx") else {})
+
+
+SOURCES: dict[str, ListSource] = {
+    "rooms": ListSource(
+        lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind).where(Room.customer_id == cid)),
+    "recordings": ListSource(
+        lambda cid: select(Recording.id.label("cursor"), Room.name.label("room"), Recording.title,
+                           Recording.started_at, Recording.duration_s, Recording.size_bytes, Recording.sha256)
+        .join(Room, Room.id == Recording.room_id).where(Room.customer_id == cid)),
+    "authorized_persons": ListSource(
+        lambda cid: select(Delegate.id.label("cursor"), Delegate.name, Delegate.email, Delegate.recordings,
+                           Delegate.expires_on, Delegate.status, Delegate.source, Delegate.created_at,
+                           Delegate.removed_at).where(Delegate.customer_id == cid),
+        enrich=_delegate_rooms),
+    "consent_events": ListSource(
+        lambda cid: select(ConsentEvent.id.label("cursor"), ConsentEvent.at, ConsentEvent.purpose,
+                           ConsentEvent.channel, ConsentEvent.granted, ConsentEvent.source,
+                           ConsentEvent.collection_method, ConsentEvent.language,
+                           PolicyVersion.version.label("policy_version"), ConsentEvent.receipt_id,
+                           ConsentEvent.recorded_at)
+        .outerjoin(PolicyVersion, PolicyVersion.id == ConsentEvent.policy_version_id)
+        .where(ConsentEvent.customer_id == cid),
+        newest_first=True),
+    "policy_acknowledgements": ListSource(
+        lambda cid: select(PolicyAcknowledgement.id.label("cursor"), PolicyVersion.version.label("policy_version"),
+                           PolicyAcknowledgement.at)
+        .join(PolicyVersion, PolicyVersion.id == PolicyAcknowledgement.policy_version_id)
+        .where(PolicyAcknowledgement.customer_id == cid),
+        newest_first=True),
+    "access_requests": ListSource(
+        lambda cid: select(AccessRequest.id.label("cursor"), Delegate.name.label("person"), AccessRequest.origin,
+                           AccessRequest.message, AccessRequest.requester_language, AccessRequest.status, AccessRequest.created_at,
+                           AccessRequest.decided_at, AccessRequest.decision_note)
+        .join(Delegate, Delegate.id == AccessRequest.delegate_id).where(AccessRequest.customer_id == cid),
+        newest_first=True),
+    "termination_requests": ListSource(
+        lambda cid: select(TerminationRequest.id.label("cursor"), TerminationRequest.status,
+                           TerminationRequest.requested_at, TerminationRequest.effective_on,
+                           TerminationRequest.receipt_acknowledged_at, TerminationRequest.confirmation_due_on,
+                           TerminationRequest.confirmed_at, TerminationRequest.withdrawn_at,
+                           TerminationRequest.started_at, TerminationRequest.completed_at)
+        .where(TerminationRequest.customer_id == cid),
+        newest_first=True),
+    "deletion_receipts": ListSource(
+        lambda cid: select(DeletionReceipt.id.label("cursor"), DeletionReceipt.issued_at,
+                           DeletionReceipt.recordings_count, DeletionReceipt.total_bytes,
+                           DeletionReceipt.document_sha256, DeletionReceipt.document)
+        .where(DeletionReceipt.customer_id == cid),
+        newest_first=True),
+    "deleted_recordings": ListSource(
+        lambda cid: select(DeletedRecording.id.label("cursor"), DeletedRecording.room_name.label("room"),
+                           DeletedRecording.title, DeletedRecording.size_bytes, DeletedRecording.sha256,
+                           DeletedRecording.deleted_at)
+        .join(DeletionReceipt, DeletionReceipt.id == DeletedRecording.receipt_id)
+        .where(DeletionReceipt.customer_id == cid)),
+    "correction_requests": ListSource(
+        lambda cid: select(CorrectionRequest.id.label("cursor"), CorrectionRequest.field,
+                           CorrectionRequest.requested_value, CorrectionRequest.note, CorrectionRequest.status,
+                           CorrectionRequest.created_at, CorrectionRequest.decided_at,
+                           CorrectionRequest.decision_note).where(CorrectionRequest.customer_id == cid),
+        newest_first=True),
+    "legal_disclosures": ListSource(
+        lambda cid: select(LegalDisclosure.id.label("cursor"), LegalDisclosure.disclosed_on,
+                           LegalDisclosure.recipient, LegalDisclosure.legal_basis, LegalDisclosure.data_disclosed,
+                           LegalDisclosure.recorded_at).where(LegalDisclosure.customer_id == cid),
+        newest_first=True),
+    "sign_ins": ListSource(
+        lambda cid: select(Identity.id.label("cursor"), Identity.issuer, Identity.subject, Identity.email,
+                           Identity.email_verified, Identity.name, Identity.created_at, Identity.last_sign_in_at)
+        .where(Identity.customer_id == cid)),
+    "sessions": ListSource(
+        lambda cid: select(UserSession.created_at.label("cursor"), UserSession.provider, UserSession.user_agent,
+                           UserSession.ip_address, UserSession.auth_time, UserSession.created_at,
+                           UserSession.last_seen_at, UserSession.revoked_at, UserSession.revoked_reason)
+        .join(Identity, Identity.id == UserSession.identity_id).where(Identity.customer_id == cid),
+        newest_first=True),
+    "activity_log": ListSource(_activity_query, newest_first=True, enrich=_activity_enrich),
+    "emails": ListSource(
+        lambda cid: select(OutboxMessage.id.label("cursor"), OutboxMessage.created_at, OutboxMessage.kind,
+                           OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body,
+                           OutboxMessage.status, OutboxMessage.sent_at).where(OutboxMessage.customer_id == cid),
+        newest_first=True),
+}
+
+
+def _ordered(category_key: str, customer_id: int) -> Select:
+    source = SOURCES[category_key]
+    query = source.query(customer_id)
+    cursor = query.selected_columns.cursor
+    return query.order_by(cursor.desc() if source.newest_first else cursor)
+
+
+# --- one record -----------------------------------------------------------------------------------
+
+def load_customer(customer_id: int) -> Customer:
+    return db.session.scalar(
+        select(Customer).where(Customer.id == customer_id)
+        .options(selectinload(Customer.contract).selectinload(Contract.services))
+    )
+
+
+def single_record(category: Category, customer: Customer) -> dict | None:
+    """The values of a one-record category (customer, contact, address, contract)."""
+    if category.key == "contract":
+        contract = customer.contract
+        if contract is None:
+            return None
+        values = {f.key: getattr(contract, f.key) for f in category.fields if f.key != "services"}
+        values["services"] = [s.service for s in sorted(contract.services, key=lambda s: s.service)]
+        return values
+    return {f.key: getattr(customer, f.key) for f in category.fields}
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+@dataclass
+class Page:
+    rows: list[dict]
+    next_cursor: object | None
+
+
+def page(category_key: str, customer_id: int, after: object | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page of a list category, `size` rows after the keyset `after` (a cursor of an earlier page)."""
+    source = SOURCES[category_key]
+    query = _ordered(category_key, customer_id)
+    if after is not None:
+        cursor = query.selected_columns.cursor
+        query = query.where(cursor < after if source.newest_first else cursor > after)
+    rows = [dict(row) for row in db.session.execute(query.limit(size + 1)).mappings()]
+    more = len(rows) > size
+    rows = rows[:size]
+    if source.enrich:
+        source.enrich(customer_id, rows)
+    return Page(rows, rows[-1]["cursor"] if more else None)
+
+
+def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:
+    """Every row of a list category, read `batch` rows at a time (flat memory)."""
+    source = SOURCES[category_key]
+    result = db.session.execute(_ordered(category_key, customer_id).execution_options(yield_per=batch))
+    for partition in result.mappings().partitions():
+        rows = [dict(row) for row in partition]
+        if source.enrich:
+            source.enrich(customer_id, rows)
+        yield from rows
+
+
+def parse_cursor(value: str | None) -> int | None:
+    """A keyset cursor from a URL; anything else means the first page."""
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+def json_value(value):
+    """A value as the export writes it: dates and times in ISO-8601 (times with their zone), the rest as is."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def json_record(category: Category, values: dict) -> dict:
+    """Exactly the registry's fields of the category, in the registry's order."""
+    return {f.key: json_value(values[f.key]) for f in category.fields}

@@ -1,0 +1,15 @@
+"""How the consents domain's audit events read in the customer's activity log."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.account.activity import register_kind
+
+CHANNELS = {"email": _l("e-mail"), "sms": _l("SMS"), "phone": _l("phone calls")}
+
+register_kind("consent_given", "consents", _l("Consent to product news given"),
+              [("channel", _l("Channel"), CHANNELS)])
+register_kind("consent_withdrawn", "consents", _l("Consent to product news withdrawn"),
+              [("channel", _l("Channel"), CHANNELS)])
+register_kind("policy_acknowledged", "consents", _l("Privacy policy version acknowledged"),
+              [("version", _l("Version"), None)])

@@ -1,0 +1,47 @@
+"""Fixed texts of the termination pages: service names and what MCX keeps after a termination."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+SERVICE_LABELS = {
+    "pc_video": _l("Personal PC video conferencing"),
+    "video_room": _l("Video-conference room"),
+    "teleconference_room": _l("Teleconference room"),
+    "recorded_video_room": _l("Video-conference room with recording"),
+}
+
+
+@dataclass(frozen=True)
+class Kept:
+    what: object
+    why: object
+    until: object
+
+
+# What stays after the contract ends, and why (GDPR art. 5(1)(e): no longer than needed).
+KEPT_AFTER_TERMINATION = (
+    Kept(_l("Your identification and contact data, the contract (number, dates, services) and the names of your rooms"),
+         _l("Billing and accounting records that tax and accounting law requires us to keep (GDPR art. 6(1)(c))."),
+         _l("5 years from the end of the year in which the contract ended")),
+    Kept(_l("Your consent history and policy acknowledgements"),
+         _l("Proof of the consents you gave and withdrew (GDPR art. 7(1), art. 6(1)(c))."),
+         _l("5 years from the end of the contract")),
+    Kept(_l("The termination request, its confirmation and this deletion receipt"),
+         _l("Proof that the contract ended and that the recordings were deleted (GDPR art. 5(2), art. 6(1)(c))."),
+         _l("5 years from the end of the contract")),
+    Kept(_l("The names and e-mail addresses of the persons you had authorized, marked as removed"),
+         _l("Proof of who had access to your rooms and recordings, and until when (GDPR art. 6(1)(c))."),
+         _l("5 years from the end of the contract")),
+    Kept(_l("The activity log of access to your data"),
+         _l("Security of processing (GDPR art. 32, art. 6(1)(c)); it shows you who touched your data."),
+         _l("5 years from the end of the contract")),
+)
+
+STATUS_LABELS = {
+    "requested": _l("Requested"),
+    "withdrawn": _l("Withdrawn"),
+    "in_progress": _l("In progress"),
+    "completed": _l("Completed"),
+}
