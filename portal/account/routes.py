@@ -218,7 +218,7 @@ def confirm_email():
     """The link from the e-mail: confirm the new contact e-mail with one button."""
     customer = services.owned_customer_or_404(current_user)
     form = ConfirmEmailForm()
-    token = form.token.data if request.method == "POST" else request.args.get("token", "")
+    token = (form.token.data if request.method == "POST" else request.args.get("token")) or ""
     try:
         new_email = services.email_change_target(customer, token)
     except services.AccountError as error:

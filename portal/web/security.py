@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import abort, request
 
 
 def _origin(url: str) -> str:
@@ -32,6 +32,14 @@ def content_security_policy(provider_issuers: list[str]) -> str:
 
 def init_app(app) -> None:
     csp = content_security_policy([p.issuer for p in app.config["OIDC_PROVIDERS"]])
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # no text a person types contains NUL, and PostgreSQL cannot store it: refuse it whole
+        if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            if any("\x00" in value for value in request.form.values()):
+                abort(400)
+        return None
 
     @app.after_request
     def set_headers(response):

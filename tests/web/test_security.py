@@ -361,3 +361,22 @@ def test_language_switch_never_redirects_to_another_site(client, target):
     location = response.headers["Location"]
     assert response.status_code == 303
     assert location == "/"
+
+
+def test_form_text_with_a_nul_byte_is_refused_and_changes_nothing(client, sign_in_as):
+    """PostgreSQL cannot store NUL; such input gets the friendly 400 page, never a 500."""
+    from portal.people.models import AccessRequest
+
+    owner = factories.customer()
+    identity = factories.identity()
+    db.session.commit()
+    sign_in_as(identity)
+
+    response = client.submit("/access/request", {"number": owner.number, "message": "Proszę\x00 o dostęp"})
+
+    assert response.status_code == 400
+    assert "Nieprawidłowe żądanie" in response.get_data(as_text=True)
+    assert db.session.scalar(select(AccessRequest.id)) is None
+    # the same request without the NUL byte is accepted
+    assert client.submit("/access/request", {"number": owner.number, "message": "Proszę o dostęp"}).status_code in (200, 303)
+    assert db.session.scalar(select(AccessRequest.id)) is not None
