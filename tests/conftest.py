@@ -120,6 +120,10 @@ def _empty_database() -> None:
     """Delete every row, children first, so each test starts from an empty database."""
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # a browser test's server thread may still hold a transaction (a download the browser
+            # dropped); end every other connection to this worker's database so TRUNCATE never waits
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
             names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
