@@ -141,6 +141,12 @@ class BrowserLikeClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
+            response.was_streamed = response.is_streamed
+            if response.is_streamed and not kwargs.get("buffered"):
+                # read a streamed body (e.g. the export) and close it while its context is current,
+                # so its request context is never popped later, out of order
+                response.get_data()
+                response.close()
         # the test's own session must see what the request committed
         db.session.expire_all()
         return response

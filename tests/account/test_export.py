@@ -92,7 +92,7 @@ def test_export_is_streamed_as_a_named_attachment(owner_client, owner):
 
     response = owner_client.get("/account/export.json")
 
-    assert response.is_streamed
+    assert response.was_streamed
     assert response.mimetype == "application/json"
     today = datetime.now(UTC).date().isoformat()
     assert response.headers["Content-Disposition"] == f'attachment; filename="mcx-data-{customer.number}-{today}.json"'
@@ -152,7 +152,7 @@ def test_printable_export_page_is_streamed_and_complete(owner_client, owner):
 
     response = owner_client.get("/account/export")
 
-    assert response.status_code == 200 and response.is_streamed and response.mimetype == "text/html"
+    assert response.status_code == 200 and response.was_streamed and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert f"Dane osobowe klienta {customer.number} przechowywane przez MCX Telecom" in page
     assert all(f">{t}<" in page for t in titles)
