@@ -22,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 
 from portal.account import activity, devices, display, export, inventory, services
 from portal.account.forms import ConfirmEmailForm, CorrectionForm, EmailForm, PhoneForm
+from portal.account.ownership import owned_customer_or_404
 from portal.account.registry import (
     BASIS_LABELS,
     CORRECTION_FIELDS,
@@ -59,7 +60,7 @@ def owner_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        services.owned_customer_or_404(current_user)
+        owned_customer_or_404(current_user)
         return view(*args, **kwargs)
 
     return wrapped
@@ -83,7 +84,7 @@ def home():
 @owner_required
 def data():
     """Every personal data category we hold, with its values, purpose, legal basis, source and retention."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     cursors = {key: inventory.parse_cursor(request.args.get(f"{key}_after")) for key in inventory.SOURCES}
     overview = services.data_overview(customer.id, cursors)
     section = request.args.get("section")
@@ -99,7 +100,7 @@ def data():
 @recent_auth_required
 def export_json():
     """The complete export: one JSON document, streamed; every export is in the activity log."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     services.record_export(customer, current_user, "json")
     db.session.commit()
     now = utcnow()
@@ -115,7 +116,7 @@ def export_json():
 @recent_auth_required
 def export_page():
     """The same export as a printable page, streamed as it is written."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     services.record_export(customer, current_user, "html")
     db.session.commit()
     # the session cookie is written before a streamed body: settle what the page takes from it now
@@ -142,7 +143,7 @@ def export_page():
 @owner_required
 def activity_log():
     """Everything that touched your data, newest first, filterable by kind."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     group = request.args.get("kind") if request.args.get("kind") in activity.GROUPS else None
     before = request.args.get("before", type=int)
     log = services.activity_page(customer.id, group, before)
@@ -168,14 +169,14 @@ def _contact_page(customer, *, phone_form=None, email_form=None, correction_form
 @owner_required
 def contact():
     """Change your contact phone and e-mail; ask for corrections of your name, company or tax ID."""
-    return _contact_page(services.owned_customer_or_404(current_user))
+    return _contact_page(owned_customer_or_404(current_user))
 
 
 @bp.post("/contact/phone")
 @owner_required
 def change_phone():
     """Change the contact phone at once."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     form = PhoneForm()
     if form.validate_on_submit():
         try:
@@ -194,7 +195,7 @@ def change_phone():
 @owner_required
 def change_email():
     """Send a confirmation link to the new contact e-mail."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     form = EmailForm()
     if form.validate_on_submit():
         try:
@@ -216,7 +217,7 @@ def change_email():
 @owner_required
 def confirm_email():
     """The link from the e-mail: confirm the new contact e-mail with one button."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     form = ConfirmEmailForm()
     token = (form.token.data if request.method == "POST" else request.args.get("token")) or ""
     try:
@@ -236,7 +237,7 @@ def confirm_email():
 @owner_required
 def request_correction():
     """Ask MCX to correct your name, company name or tax ID."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     form = CorrectionForm().limit_to(services.correctable_fields(customer))
     if form.validate_on_submit():
         try:

@@ -91,14 +91,6 @@ class AccountError(Exception):
         self.field = field
 
 
-def owned_customer_or_404(identity: Identity) -> Customer:
-    """The customer this identity owns; delegates, staff and unlinked identities get 404."""
-    customer = db.session.get(Customer, identity.customer_id) if identity.customer_id is not None else None
-    if customer is None:
-        abort(404)
-    return customer
-
-
 # --- the data page and the export -----------------------------------------------------------------
 
 @dataclass

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from portal.account.ownership import owned_customer_or_404
 from portal.consents import activity_kinds, policy_diff, receipts, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.consents.forms import AcknowledgeForm, ConsentChoiceForm, PublishPolicyForm
 from portal.consents.markdown import render_markdown
@@ -53,7 +54,7 @@ def _page_context(customer, before: str | None = None) -> dict:
 @login_required
 def page():
     """The customer's consent per channel, and the history of every change."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     return render("consents/consents.html", **_page_context(customer, request.args.get("before") or None))
 
 
@@ -61,7 +62,7 @@ def page():
 @login_required
 def choose(channel: str):
     """Give or withdraw consent for one channel: the same single click either way."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     if channel not in CHANNELS:
         abort(404)
     form = ConsentChoiceForm()
@@ -86,7 +87,7 @@ def choose(channel: str):
 @login_required
 def receipt(receipt_id: str):
     """One consent event as a Kantara consent receipt (JSON), for its owner only."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     event = services.owned_consent_event_or_404(current_user, receipt_id)
     policy_url = (url_for("policy.version", version=event.policy_version.version, _external=True)
                   if event.policy_version else url_for("policy.current", _external=True))
@@ -176,7 +177,7 @@ def version(version: str):
 @login_required
 def acknowledge():
     """The customer confirms they have read a policy version (audited)."""
-    customer = services.owned_customer_or_404(current_user)
+    customer = owned_customer_or_404(current_user)
     form = AcknowledgeForm()
     if not form.validate_on_submit():
         abort(400)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from portal import audit, mail
 from portal.account.models import Contract, ContractStatus, Customer
+from portal.account.ownership import owned_customer_or_404
 from portal.auth.models import Identity
 from portal.consents import registry
 from portal.consents.models import (
@@ -42,14 +43,6 @@ class ConsentError(ValueError):
 
 
 # --- what the signed-in person may reach ------------------------------------------------------
-
-def owned_customer_or_404(identity: Identity) -> Customer:
-    """The customer account `identity` owns; anyone else gets 404."""
-    customer = db.session.get(Customer, identity.customer_id) if identity.customer_id else None
-    if customer is None:
-        abort(404)
-    return customer
-
 
 def owned_consent_event_or_404(identity: Identity, receipt_id: str) -> ConsentEvent:
     """One of the owner's own consent events, by receipt id; any other receipt is 404."""

@@ -36,13 +36,6 @@ def live_delegation(on: date):
 
 # --- the owner's side -----------------------------------------------------------------------
 
-def owned_customer_or_404() -> Customer:
-    """The customer account the signed-in identity owns."""
-    if current_user.customer_id is None:
-        abort(404)
-    return db.session.get(Customer, current_user.customer_id) or abort(404)
-
-
 def owned_delegate_or_404(delegate_id: int) -> Delegate:
     """One of the owner's authorized persons (in any status)."""
     delegate = db.session.scalar(

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
 from portal.extensions import db
 from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
@@ -80,7 +81,7 @@ def _people_page(customer, form, *, block=None, status=200, message=None, endors
 @login_required
 def index():
     """The customer's authorized persons, the persons asking for access, and the form to add one."""
-    customer = access.owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     return _people_page(customer, DelegateForm(customer, formdata=None))
 
 
@@ -88,7 +89,7 @@ def index():
 @login_required
 def add():
     """Add a person: an access request for a moderator."""
-    customer = access.owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     form = DelegateForm(customer)
     if form.validate_on_submit():
         try:
@@ -115,7 +116,7 @@ def add():
 @login_required
 def validate():
     """Inline validation while the customer fills in the form (htmx); changes nothing."""
-    customer = access.owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     form = DelegateForm(customer)
     form.validate()
     return _people_page(customer, form, block="add_form")
@@ -125,7 +126,7 @@ def validate():
 @recent_auth_required
 def remove(delegate_id: int):
     """Confirm, then remove a person: their access and their open sessions end at once."""
-    access.owned_customer_or_404()
+    owned_customer_or_404(current_user)
     delegate = access.owned_delegate_or_404(delegate_id)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -146,7 +147,7 @@ def remove(delegate_id: int):
 @login_required
 def endorse(request_id: int):
     """The customer agrees to a person's request, choosing the scope; a moderator decides next."""
-    customer = access.owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     access_request = access.awaiting_request_or_404(request_id)
     form = ScopeForm(customer)
     if form.validate_on_submit():
@@ -169,7 +170,7 @@ def endorse(request_id: int):
 @login_required
 def decline(request_id: int):
     """The customer says no to a person's request."""
-    access.owned_customer_or_404()
+    owned_customer_or_404(current_user)
     access_request = access.awaiting_request_or_404(request_id)
     try:
         services.decline_request(access_request, current_user)

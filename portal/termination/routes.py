@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.account.models import ContractStatus, Customer
+from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import is_recent, recent_auth_required
 from portal.extensions import db
 from portal.termination import services
@@ -32,14 +33,6 @@ nav_item("termination_staff.queue", _l("Terminations"), "privacy_officer", order
 RECEIPT_PAGE = 100
 
 
-def owned_customer_or_404() -> Customer:
-    """The customer account the signed-in identity owns; anyone else gets 404."""
-    customer = db.session.get(Customer, current_user.customer_id) if current_user.customer_id else None
-    if customer is None:
-        abort(404)
-    return customer
-
-
 def _export_url() -> str | None:
     """The data export, once the account domain serves it (SPEC: GET /account/export.json)."""
     for rule in current_app.url_map.iter_rules():
@@ -52,7 +45,7 @@ def _export_url() -> str | None:
 @login_required
 def overview():
     """Where the customer's termination stands, and what it does."""
-    customer = owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     today = services.local_today()
     termination = services.latest_termination(customer.id)
     return render("termination/overview.html", customer=customer, termination=termination, today=today,
@@ -65,7 +58,7 @@ def overview():
 @recent_auth_required
 def request_form():
     """Request termination: see what it does, type the customer number, confirm."""
-    customer = owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     today = services.local_today()
     contract = customer.contract
     if services.open_termination(customer.id) is not None or contract is None \
@@ -96,7 +89,7 @@ def request_form():
 @login_required
 def withdraw():
     """Withdraw the open termination request (until its effective date)."""
-    customer = owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     try:
         services.withdraw_termination(customer, current_user, today=services.local_today())
     except services.TerminationError as error:
@@ -112,7 +105,7 @@ def withdraw():
 @login_required
 def confirmation():
     """The confirmation on a durable medium: a standalone HTML document to keep."""
-    customer = owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     termination = services.latest_termination(customer.id)
     if termination is None or termination.confirmed_at is None or termination.status == TerminationStatus.WITHDRAWN:
         abort(404)
@@ -137,7 +130,7 @@ def _completed_or_404(customer: Customer) -> TerminationRequest:
 @login_required
 def receipt():
     """The deletion receipt: every deleted recording with its checksum, page by page."""
-    customer = owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     termination = _completed_or_404(customer)
     after = request.args.get("after", default=0, type=int)
     items = services.receipt_items(termination.receipt, after, RECEIPT_PAGE + 1)
@@ -151,7 +144,7 @@ def receipt():
 @login_required
 def receipt_json():
     """The receipt document exactly as issued; its sha256 is the one the receipt page shows."""
-    customer = owned_customer_or_404()
+    customer = owned_customer_or_404(current_user)
     receipt = _completed_or_404(customer).receipt
     body = receipt.document.encode()
     response = make_response(body)
