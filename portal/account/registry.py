@@ -135,6 +135,8 @@ STAFF_ROLES = {"moderator": _l("moderator"), "privacy_officer": _l("privacy offi
 
 _CONTRACT = (Basis.CONTRACT,)
 _WHILE_CONTRACT = _l("For the duration of the contract.")
+# what the contract's invoices carry outlives it (portal.termination.texts says so too)
+_ACCOUNTING = _l("For the duration of the contract, then as long as accounting and tax law require (5 years from the end of the year of the last invoice).")
 _STAFF_ONLY = _l("None outside MCX. Inside MCX: only staff who serve your account.")
 
 CATEGORIES: tuple[Category, ...] = (
@@ -142,7 +144,7 @@ CATEGORIES: tuple[Category, ...] = (
         "customer", _l("Who you are"),
         _l("To know who the contract is with, to sign you in and to invoice the services."),
         (Basis.CONTRACT, Basis.LEGAL_DUTY), (Source.ORDER_FORM, Source.STAFF),
-        _l("For the duration of the contract, then as long as accounting and tax law require (5 years from the end of the year of the last invoice)."),
+        _ACCOUNTING,
         _STAFF_ONLY,
         (
             _f("number", _l("Customer number"), "customers.number"),
@@ -171,7 +173,7 @@ CATEGORIES: tuple[Category, ...] = (
         "address", _l("Postal address"),
         _l("For the contract and the invoices, which the law requires to carry it."),
         (Basis.CONTRACT, Basis.LEGAL_DUTY), (Source.ORDER_FORM, Source.STAFF),
-        _l("For the duration of the contract, then as long as accounting and tax law require (5 years from the end of the year of the last invoice)."),
+        _ACCOUNTING,
         _STAFF_ONLY,
         (
             _f("street", _l("Street"), "customers.street"),
@@ -185,7 +187,7 @@ CATEGORIES: tuple[Category, ...] = (
         "contract", _l("Contract"),
         _l("To provide the services you ordered."),
         _CONTRACT, (Source.ORDER_FORM, Source.STAFF),
-        _l("For the duration of the contract, then as long as accounting and tax law require (5 years from the end of the year of the last invoice)."),
+        _ACCOUNTING,
         _STAFF_ONLY,
         (
             _f("number", _l("Contract number"), "contracts.number"),
@@ -199,7 +201,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "rooms", _l("Rooms"),
         _l("To run the video and teleconference rooms you ordered."),
-        _CONTRACT, (Source.ORDER_FORM,), _WHILE_CONTRACT,
+        _CONTRACT, (Source.ORDER_FORM,), _ACCOUNTING,
         _l("None outside MCX. You, the authorized persons you gave a room to, and MCX staff who run the service."),
         (
             _f("name", _l("Room name"), "rooms.name"),
@@ -225,7 +227,7 @@ CATEGORIES: tuple[Category, ...] = (
         "authorized_persons", _l("Authorized persons"),
         _l("To give the persons you authorized access to your rooms and recordings (policy P5)."),
         _CONTRACT, (Source.ORDER_FORM, Source.PORTAL),
-        _l("Until you remove the person or the contract ends."),
+        _l("While the person has access; once you remove them or the contract ends, kept marked as removed for 5 more years as proof of who had access."),
         _l("None outside MCX. You, and the MCX moderators who decide on access."),
         (
             _f("name", _l("Name"), "delegates.name"),

@@ -15,28 +15,37 @@ SERVICE_LABELS = {
 
 @dataclass(frozen=True)
 class Kept:
+    """A group of the registry's categories that outlives the contract. How long each is kept is
+    the registry's retention, so this page and the data page can never disagree."""
     what: object
     why: object
-    until: object
+    categories: tuple[str, ...]  # keys of portal.account.registry.CATEGORIES
+
+    @property
+    def until(self) -> str:
+        from portal.account.registry import category
+
+        texts = dict.fromkeys(str(category(key).retention) for key in self.categories)
+        return " ".join(texts)
 
 
 # What stays after the contract ends, and why (GDPR art. 5(1)(e): no longer than needed).
 KEPT_AFTER_TERMINATION = (
-    Kept(_l("Your identification and contact data, the contract (number, dates, services) and the names of your rooms"),
+    Kept(_l("Your identification data, postal address, the contract (number, dates, services) and the names of your rooms"),
          _l("Billing and accounting records that tax and accounting law requires us to keep (GDPR art. 6(1)(c))."),
-         _l("5 years from the end of the year in which the contract ended")),
+         ("customer", "address", "contract", "rooms")),
     Kept(_l("Your consent history and policy acknowledgements"),
          _l("Proof of the consents you gave and withdrew (GDPR art. 7(1), art. 6(1)(c))."),
-         _l("5 years from the end of the contract")),
+         ("consent_events", "policy_acknowledgements")),
     Kept(_l("The termination request, its confirmation and this deletion receipt"),
          _l("Proof that the contract ended and that the recordings were deleted (GDPR art. 5(2), art. 6(1)(c))."),
-         _l("5 years from the end of the contract")),
+         ("termination_requests", "deletion_receipts", "deleted_recordings")),
     Kept(_l("The names and e-mail addresses of the persons you had authorized, marked as removed"),
          _l("Proof of who had access to your rooms and recordings, and until when (GDPR art. 6(1)(c))."),
-         _l("5 years from the end of the contract")),
+         ("authorized_persons",)),
     Kept(_l("The activity log of access to your data"),
          _l("Security of processing (GDPR art. 32, art. 6(1)(c)); it shows you who touched your data."),
-         _l("5 years from the end of the contract")),
+         ("activity_log",)),
 )
 
 STATUS_LABELS = {
