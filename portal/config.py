@@ -143,6 +143,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_KEY_PREFIX": env.get("PORTAL_REDIS_PREFIX", "mcx-portal"),
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
         "RECENT_AUTH_SECONDS": _int(env, "PORTAL_RECENT_AUTH_SECONDS", 600),
+        # a session ends after this long without a request, and at the latest this long after sign-in
+        "SESSION_IDLE_MINUTES": _int(env, "PORTAL_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _int(env, "PORTAL_SESSION_MAX_HOURS", 12),
         "TERMINATION_NOTICE_MONTHS": _int(env, "PORTAL_TERMINATION_NOTICE_MONTHS", 1),
         # how many reverse proxies set X-Forwarded-For/-Proto in front of the portal
         "PROXY_COUNT": _int(env, "PORTAL_PROXY_COUNT", 0),

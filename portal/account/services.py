@@ -158,7 +158,7 @@ SESSIONS_SHOWN = 50
 def active_sessions(identity: Identity, limit: int | None = None, current: UserSession | None = None) -> list[UserSession]:
     """The person's sessions that still work: the current one first, then the most recently used."""
     query = (select(UserSession)
-             .where(UserSession.identity_id == identity.id, UserSession.revoked_at.is_(None))
+             .where(UserSession.identity_id == identity.id, sessions.live())
              .order_by(case((UserSession.id == (current.id if current else None), 0), else_=1),
                        UserSession.last_seen_at.desc(), UserSession.created_at.desc(), UserSession.id))
     return list(db.session.scalars(query.limit(limit) if limit else query))
@@ -166,7 +166,7 @@ def active_sessions(identity: Identity, limit: int | None = None, current: UserS
 
 def active_session_count(identity: Identity) -> int:
     return db.session.scalar(select(func.count()).select_from(UserSession).where(
-        UserSession.identity_id == identity.id, UserSession.revoked_at.is_(None)))
+        UserSession.identity_id == identity.id, sessions.live()))
 
 
 def own_session_or_404(identity: Identity, handle: str) -> UserSession:

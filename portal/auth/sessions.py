@@ -2,17 +2,19 @@
 
 The cookie carries only the record's id; every request looks the record up, so a session
 revoked anywhere (by the person, a customer removing a delegate, back-channel logout, another
-instance) is refused on its next request.
+instance) is refused on its next request. A session also ends by itself after a while without
+requests (`SESSION_IDLE_MINUTES`) and, active or not, some hours after sign-in
+(`SESSION_MAX_HOURS`): a cookie left in a shared browser or copied stops working.
 """
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
 
-from flask import flash, g, make_response, redirect, request, session
+from flask import current_app, flash, g, make_response, redirect, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_url
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from portal.auth.models import Identity, UserSession
 from portal.db_types import utcnow
@@ -32,7 +34,10 @@ def init_app(app) -> None:
 
 def _unauthorized():
     """Send a signed-out (or revoked) person to sign in; htmx requests navigate the whole page."""
-    flash(login.login_message, login.login_message_category)
+    if g.get("session_expired"):
+        flash(_l("You were signed out because your session expired. Please sign in again."), "info")
+    else:
+        flash(login.login_message, login.login_message_category)
     target = login_url(login.login_view, request.url)
     if getattr(request, "htmx", False):
         response = make_response("", 204)
@@ -50,11 +55,43 @@ def load_identity(identity_id: str) -> Identity | None:
         session.clear()
         return None
     now = utcnow()
+    reason = expiry_reason(record, now)
+    if reason:
+        revoke(select(UserSession.id).where(UserSession.id == record.id), reason)
+        db.session.commit()
+        session.clear()
+        g.session_expired = True
+        return None
     if now - record.last_seen_at > TOUCH_EVERY:
         record.last_seen_at = now
         db.session.commit()
     g.user_session = record
     return record.identity
+
+
+def _idle() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+
+
+def expiry_reason(record: UserSession, now: datetime) -> str | None:
+    """Why `record` has run out ("idle" or "lifetime"), or None while it is good."""
+    if now - record.created_at > _lifetime():
+        return "expired_lifetime"
+    # last_seen is written at most every TOUCH_EVERY: allow for that much staleness
+    if now - record.last_seen_at > _idle() + TOUCH_EVERY:
+        return "expired_idle"
+    return None
+
+
+def live(now: datetime | None = None):
+    """SQL condition: a session neither revoked nor run out (what the sessions page lists)."""
+    now = now or utcnow()
+    return and_(UserSession.revoked_at.is_(None), UserSession.created_at >= now - _lifetime(),
+                UserSession.last_seen_at >= now - _idle() - TOUCH_EVERY)
 
 
 def current_session() -> UserSession | None:
