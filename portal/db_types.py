@@ -1,7 +1,8 @@
-"""Column types shared by every model."""
+"""Column types shared by every model, and the portal's clock."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
@@ -9,6 +10,14 @@ from sqlalchemy.types import TypeDecorator
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_today() -> date:
+    """Today in the portal's time zone (Europe/Warsaw): the day customers, their expiry dates and
+    the law count in — at 00:30 in Warsaw it is already the next day, whatever UTC says."""
+    from flask import current_app
+
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -34,7 +34,7 @@ from portal.account.registry import CORRECTION_FIELDS, CUSTOMER_CATEGORIES
 from portal.audit import AuditEvent
 from portal.auth import sessions
 from portal.auth.models import Identity, UserSession
-from portal.db_types import utcnow
+from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
 
@@ -49,7 +49,7 @@ class OwnedAccount:
 
 def active_delegations(identity: Identity, today: date | None = None) -> list[Delegate]:
     """Delegations that give this identity access now (an expired one gives none, no job needed)."""
-    today = today or date.today()
+    today = today or local_today()
     return list(db.session.scalars(
         select(Delegate)
         .where(
@@ -387,7 +387,7 @@ def record_disclosure(staff: Identity, *, customer_number: str, disclosed_on: da
     customer = db.session.scalar(select(Customer).where(Customer.number == (customer_number or "").strip()))
     if customer is None:
         raise AccountError(_("There is no customer with this number."), "customer_number")
-    if disclosed_on > date.today():
+    if disclosed_on > local_today():
         raise AccountError(_("A disclosure cannot be recorded before it happened."), "disclosed_on")
     disclosure = LegalDisclosure(customer_id=customer.id, recorded_by_id=staff.id, disclosed_on=disclosed_on,
                                  recipient=recipient.strip(), legal_basis=legal_basis.strip(),

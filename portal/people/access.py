@@ -17,13 +17,14 @@ from sqlalchemy.orm import selectinload
 
 from portal.account.models import Customer, Recording, Room
 from portal.auth.models import Identity
+from portal.db_types import local_today
 from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, Delegate, DelegateStatus, delegate_rooms
 
 
 def today() -> date:
     """The day expiry dates are compared with (the same day portal.account's getters use)."""
-    return date.today()
+    return local_today()
 
 
 def live_delegation(on: date):

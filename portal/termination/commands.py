@@ -19,9 +19,10 @@ def run_due(today) -> None:
     running again finishes what is left.
     """
     from portal import mail
+    from portal.db_types import local_today
     from portal.termination import services
 
-    report = services.run_due(today=today.date() if today else services.local_today())
+    report = services.run_due(today=today.date() if today else local_today())
     for line in report.summary():
         click.echo(line)
     queued = g.pop("queued_mail", None)

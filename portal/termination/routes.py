@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from portal.account.models import ContractStatus, Customer
 from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import is_recent, recent_auth_required
+from portal.db_types import local_today
 from portal.extensions import db
 from portal.termination import services
 from portal.termination.forms import TerminationRequestForm, WithdrawForm
@@ -46,7 +47,7 @@ def _export_url() -> str | None:
 def overview():
     """Where the customer's termination stands, and what it does."""
     customer = owned_customer_or_404(current_user)
-    today = services.local_today()
+    today = local_today()
     termination = services.latest_termination(customer.id)
     return render("termination/overview.html", customer=customer, termination=termination, today=today,
                   consequences=services.consequences(customer, today), kept=KEPT_AFTER_TERMINATION,
@@ -59,7 +60,7 @@ def overview():
 def request_form():
     """Request termination: see what it does, type the customer number, confirm."""
     customer = owned_customer_or_404(current_user)
-    today = services.local_today()
+    today = local_today()
     contract = customer.contract
     if services.open_termination(customer.id) is not None or contract is None \
             or contract.status == ContractStatus.TERMINATED:
@@ -91,7 +92,7 @@ def withdraw():
     """Withdraw the open termination request (until its effective date)."""
     customer = owned_customer_or_404(current_user)
     try:
-        services.withdraw_termination(customer, current_user, today=services.local_today())
+        services.withdraw_termination(customer, current_user, today=local_today())
     except services.TerminationError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -186,7 +187,7 @@ def queue():
     show = "closed" if request.args.get("show") == "closed" else "open"
     page = services.staff_queue(show, request.args.get("after", type=int))
     return render("termination/staff_queue.html", block="queue", page=page, show=show,
-                  today=services.local_today(), masked=_masked, status_labels=STATUS_LABELS)
+                  today=local_today(), masked=_masked, status_labels=STATUS_LABELS)
 
 
 @staff_bp.post("/<int:termination_id>/confirm")
@@ -204,7 +205,7 @@ def confirm(termination_id: int):
         message, category = _("Confirmed. The customer receives the confirmation by e-mail."), "success"
     if wants_fragment():
         termination = db.session.get(TerminationRequest, termination_id)
-        return render("termination/staff_queue.html", block="row", t=termination, today=services.local_today(),
+        return render("termination/staff_queue.html", block="row", t=termination, today=local_today(),
                       masked=_masked, status_labels=STATUS_LABELS, announce={"message": message, "category": category})
     flash(message, category)
     return redirect(url_for(".queue"), code=303)

@@ -17,7 +17,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from flask_babel import format_decimal
@@ -62,11 +61,6 @@ class CustomerNumberMismatch(TerminationError):
 
 # ---------------------------------------------------------------------------------------------
 # dates
-
-
-def local_today() -> date:
-    """Today in the portal's time zone (Europe/Warsaw): the day a request is received."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def effective_date(received_on: date, notice_months: int) -> date:

@@ -145,7 +145,7 @@ def test_a_privacy_officer_records_a_legal_disclosure_the_customer_sees(officer_
 
 @pytest.mark.parametrize("change, field, message", [
     ({"customer_number": "MCX-999999"}, "customer_number", "Nie ma klienta o tym numerze."),
-    ({"disclosed_on": (date.today() + timedelta(days=1)).isoformat()}, "disclosed_on", "zanim nastąpiło"),
+    ({"disclosed_on": (date.today() + timedelta(days=2)).isoformat()}, "disclosed_on", "zanim nastąpiło"),
     ({"recipient": ""}, "recipient", "To pole jest wymagane."),
 ])
 def test_a_wrong_disclosure_is_refused_next_to_the_field(officer_client, owner, change, field, message):

@@ -4,11 +4,13 @@ Everything outside a person's scope answers 404, decided by the data-layer gette
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from portal import db_types
+from portal.db_types import local_today
 from portal.extensions import db
 from tests import factories
 from tests.people.helpers import count_statements, events, page_text, recording_file
@@ -135,10 +137,9 @@ def test_signed_out_visitor_is_sent_to_sign_in(client, world):
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"], url
 
 
-@pytest.mark.parametrize("expires_on, sees", [(date.today() - timedelta(days=1), False), (date.today(), True),
-                                              (None, True)])
-def test_access_ends_after_the_expiry_date_without_any_job(client, world, sign_in_as, expires_on, sees):
-    world.jan_delegate.expires_on = expires_on
+@pytest.mark.parametrize("days_left, sees", [(-1, False), (0, True), (None, True)])
+def test_access_ends_after_the_expiry_date_without_any_job(client, world, sign_in_as, days_left, sees):
+    world.jan_delegate.expires_on = None if days_left is None else local_today() + timedelta(days=days_left)
     db.session.commit()
     sign_in_as(world.jan)
 
@@ -151,6 +152,24 @@ def test_access_ends_after_the_expiry_date_without_any_job(client, world, sign_i
     if not sees:
         assert rooms_on_page(page) == set() and "Nie masz jeszcze pokoi" in page
         assert client.get(f"/rooms/recordings/{world.board_rec.id}/play").status_code == 404
+
+
+@pytest.mark.parametrize("expires_on, sees", [(date(2026, 3, 31), False), (date(2026, 4, 1), True)])
+def test_an_expiry_date_ends_at_midnight_in_warsaw_not_in_utc(client, world, sign_in_as, monkeypatch,
+                                                              expires_on, sees):
+    """At 22:30 UTC on 31 March it is already 00:30 on 1 April in Warsaw: access "until 31 March"
+    is over, access "until 1 April" is not."""
+    class HalfPastMidnightInWarsaw(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 3, 31, 22, 30, tzinfo=UTC).astimezone(tz)
+
+    world.jan_delegate.expires_on = expires_on
+    db.session.commit()
+    sign_in_as(world.jan)
+    monkeypatch.setattr(db_types, "datetime", HalfPastMidnightInWarsaw)
+
+    assert (rooms_on_page(page_text(client.get("/rooms"))) == {"Sala zarządu"}) is sees
 
 
 @pytest.mark.parametrize("status", ["pending", "invited", "rejected", "removed"])

@@ -13,7 +13,7 @@ from portal import mail
 from portal.account.models import Contract, ContractStatus
 from portal.audit import AuditEvent
 from portal.auth.models import UserSession
-from portal.db_types import utcnow
+from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.termination import services
 from portal.termination.models import TerminationRequest, TerminationStatus
@@ -41,7 +41,7 @@ def test_page_explains_the_end_date_the_recordings_and_the_persons_who_lose_acce
 
     page = client.get("/account/termination").get_data(as_text=True)
 
-    end = services.effective_date(services.local_today(), 1)
+    end = services.effective_date(local_today(), 1)
     assert f'data-end-date="{end.isoformat()}"' in page
     size = sum(r.size_bytes for r in account.recordings)
     assert 'data-recordings="3"' in page and f"3 ({size} B)" in page
@@ -104,7 +104,7 @@ def test_the_request_is_acknowledged_by_e_mail_at_once(client, account, sign_in_
 
     assert response.status_code == 303 and response.headers["Location"] == "/account/termination"
     [termination] = terminations()
-    today = services.local_today()
+    today = local_today()
     assert termination.status == TerminationStatus.REQUESTED
     assert termination.effective_on == services.effective_date(today, 1)
     assert termination.confirmation_due_on == today + timedelta(days=14)
@@ -143,7 +143,7 @@ def test_two_submissions_at_the_same_moment_create_one_request(app, account):
                 owner = db.session.get(type(account.owner), account.owner.id)
                 start.wait()
                 termination, created = services.request_termination(
-                    customer, owner, customer.number, today=services.local_today())
+                    customer, owner, customer.number, today=local_today())
                 db.session.commit()
                 results.append((termination.id, created))
             except Exception as error:  # reported below
@@ -189,7 +189,7 @@ def test_no_withdrawal_once_the_end_date_has_come(client, account, sign_in_as):
     sign_in_as(account.owner)
     request_termination(client, account)
     [termination] = terminations()
-    termination.effective_on = services.local_today()
+    termination.effective_on = local_today()
     db.session.commit()
 
     client.submit("/account/termination/withdraw")
@@ -206,7 +206,7 @@ def test_the_notice_period_is_configurable(app, client, account, sign_in_as):
 
     request_termination(client, account)
 
-    assert terminations()[0].effective_on == services.effective_date(services.local_today(), 3)
+    assert terminations()[0].effective_on == services.effective_date(local_today(), 3)
 
 
 def test_other_pages_show_that_the_contract_is_ending(client, account, sign_in_as):

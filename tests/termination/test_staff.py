@@ -9,6 +9,7 @@ from sqlalchemy import event, func, select
 
 from portal import mail
 from portal.audit import AuditEvent
+from portal.db_types import local_today
 from portal.extensions import db
 from portal.termination import services
 from portal.termination.models import TerminationRequest, TerminationStatus
@@ -74,7 +75,7 @@ def test_queue_shows_deadlines_with_personal_data_masked(client, app, officer):
 
 def test_a_deadline_still_ahead_shows_the_days_left(client, app, account, officer):
     termination = requested_termination(account)
-    termination.confirmation_due_on = services.local_today() + timedelta(days=9)
+    termination.confirmation_due_on = local_today() + timedelta(days=9)
     db.session.commit()
 
     page = client.get("/staff/terminations").get_data(as_text=True)
