@@ -68,6 +68,7 @@ def _config_for(url: str, providers, recordings_dir) -> dict:
         "OIDC_PROVIDERS": providers,
         "RECORDINGS_DIR": str(recordings_dir),
         "SIGNIN_RATE_LIMIT": "10000 per minute",
+        "ACCESS_REQUEST_RATE_LIMIT": "10000 per minute",
         "SERVER_NAME": None,
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import PurePosixPath
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,13 +14,14 @@ from sqlalchemy import func, select
 
 from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.people import moderation as queue_module
 from portal.people.formatting import template_helpers
 from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
 from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.storage import StorageError, recording_store
+from portal.web.errors import error_page
 from portal.web.masking import mask_email, mask_name
 from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
@@ -183,8 +184,25 @@ def decline(request_id: int):
     return redirect(url_for("people.index"), code=303)
 
 
+def _request_limit() -> str:
+    return current_app.config["ACCESS_REQUEST_RATE_LIMIT"]
+
+
+def _asking_identity() -> str:
+    return f"access-request:{current_user.get_id()}"
+
+
+def _too_many_requests(_limit):
+    # each request sent e-mails a customer: a person cannot use the portal to flood customers
+    body, status = error_page(429, _("Too many requests"),
+                              _("You have sent many access requests in a short time. Please try again later."))
+    return make_response(body, status)
+
+
 @people.route("/access/request", methods=["GET", "POST"])
 @login_required
+@limiter.limit(_request_limit, key_func=_asking_identity, methods=["POST"], on_breach=_too_many_requests,
+               deduct_when=lambda response: response.status_code == 303)
 def request_access():
     """A signed-in person asks a customer for access by customer number. The answer is the same
     whether or not that customer exists."""

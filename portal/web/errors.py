@@ -37,6 +37,8 @@ def init_app(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if error.response is not None:  # made with its own page, e.g. a rate limit's on_breach
+            return error.response
         return error_page(error.code or 500)
 
     @app.errorhandler(OperationalError)

@@ -228,3 +228,26 @@ def test_the_customer_declines_and_the_person_is_told(app, client, anna, marek, 
 def test_access_request_page_is_for_signed_in_people(client):
     response = client.get("/access/request")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_a_person_cannot_flood_customers_with_requests(app, client, anna, marek, sign_in_as):
+    """Each request e-mails a customer: a person may send only so many (here 3 an hour); a form
+    with a mistake does not count, and other persons are not affected."""
+    from portal.extensions import limiter
+
+    app.config["ACCESS_REQUEST_RATE_LIMIT"] = "3 per hour"
+    limiter.reset()
+    sign_in_as(marek)
+
+    assert ask(client, "", message="").status_code == 422
+    assert [ask(client, f"MCX-99999{i}").status_code for i in range(3)] == [303, 303, 303]
+    refused = ask(client, anna.number)
+
+    assert refused.status_code == 429, refused.status_code
+    assert "Wysłałeś wiele próśb o dostęp w krótkim czasie. Spróbuj ponownie później." in page_text(refused)
+    assert db.session.scalars(select(AccessRequest).where(AccessRequest.customer_id == anna.id)).all() == []
+    other = app.test_client()
+    sign_in_as(factories.identity("ola@partner.example.pl"), other)
+    db.session.commit()
+    assert ask(other, anna.number).status_code == 303
+    assert len(db.session.scalars(select(AccessRequest).where(AccessRequest.customer_id == anna.id)).all()) == 1
