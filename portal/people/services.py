@@ -131,10 +131,10 @@ def remove_delegate(delegate: Delegate, actor: Identity) -> int:
 def request_access(identity: Identity, *, number: str, message: str, language: str) -> None:
     """A signed-in person asks the customer with `number` for access to their rooms.
 
-    Whether the number exists must not show, not even in how long this takes: the same three
-    statements run either way (two INSERT … SELECT that insert nothing when there is no such
-    customer, or when this person already has a delegation or a request there, and one audit
-    event), and the caller gives the same answer.
+    Whether the number exists must not show, not even in how long this takes: the same four
+    statements run either way (a row lock that locks nothing when there is no such customer, two
+    INSERT … SELECT that insert nothing when there is none, or when this person already has a
+    delegation or a request there, and one audit event), and the caller gives the same answer.
     """
     if not identity.email_verified or not identity.email:
         raise PeopleError(_("Your identity provider has not confirmed your e-mail address, so the "
@@ -143,6 +143,10 @@ def request_access(identity: Identity, *, number: str, message: str, language: s
     number = number.strip()
     email = identity.email.strip()
     now = utcnow()
+    numbers = sorted({number, number.upper()})
+    # two tabs sending the same request at once: the second waits here for the first to commit,
+    # then finds its delegation (PostgreSQL row lock; SQLite writes one at a time anyway)
+    db.session.execute(select(Customer.id).where(Customer.number.in_(numbers)).with_for_update())
     already = (
         select(Delegate.id).where(
             Delegate.customer_id == Customer.id,
@@ -155,7 +159,7 @@ def request_access(identity: Identity, *, number: str, message: str, language: s
         literal(DelegateStatus.PENDING.value, String), literal("request", String), literal(identity.id),
         literal(now, UTCDateTime()),
     ).where(
-        Customer.number.in_(sorted({number, number.upper()})),
+        Customer.number.in_(numbers),
         Customer.id != (identity.customer_id or 0),  # never a delegate of one's own account
         ~already,
     )
