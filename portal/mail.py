@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flask import current_app, g
 from flask_babel import force_locale
 from jinja2_fragments.flask import render_block
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db_types import UTCDateTime, utcnow
@@ -77,19 +77,32 @@ def pause_after(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_PAUSE)
 
 
+# how long a sender holds a message it took; if it dies meanwhile, the message is tried again after this
+CLAIM = timedelta(minutes=5)
+
+
 def deliver_due(now: datetime | None = None, limit: int = 200, only: list[int] | None = None) -> DeliveryReport:
-    """Try every message whose time has come; commits after each one."""
+    """Try every message whose time has come, each one claimed first and committed after.
+
+    Two senders (the after-request delivery and cron's `send-mail`, on any instance) never send
+    one message twice: a sender takes a message by moving its next attempt past the claim window
+    in one UPDATE that only succeeds while the message is still due, and only the sender whose
+    UPDATE changed the row sends it. A sender that dies after claiming leaves the message due
+    again once the claim runs out, so nothing is lost.
+    """
     now = now or utcnow()
-    query = (select(OutboxMessage)
+    query = (select(OutboxMessage.id)
              .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
              .order_by(OutboxMessage.id).limit(limit))
     if only is not None:
         query = query.where(OutboxMessage.id.in_(only))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # two senders (after-request and cron) never send the same message twice
-        query = query.with_for_update(skip_locked=True)
+    due = list(db.session.scalars(query))
+    db.session.commit()
     report = DeliveryReport()
-    for message in db.session.scalars(query).all():
+    for message_id in due:
+        if not _claim(message_id, now):
+            continue  # another sender took it
+        message = db.session.get(OutboxMessage, message_id)
         try:
             _transport()(message)
         except (OSError, smtplib.SMTPException) as error:
@@ -103,8 +116,20 @@ def deliver_due(now: datetime | None = None, limit: int = 200, only: list[int] |
             message.sent_at = utcnow()
             message.last_error = None
             report.sent += 1
-    db.session.commit()
+        db.session.commit()
     return report
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    claimed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending",
+               OutboxMessage.next_attempt_at <= now)
+        .values(next_attempt_at=now + CLAIM)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
 
 
 def as_email(message: OutboxMessage) -> EmailMessage:

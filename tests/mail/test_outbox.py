@@ -72,3 +72,43 @@ def test_send_mail_command(app, smtp_server):
     result = app.test_cli_runner().invoke(args=["portal", "send-mail"])
     assert result.exit_code == 0 and "sent 1" in result.output
     assert len(smtp_server.messages) == 1
+
+
+def test_two_senders_at_once_send_each_message_exactly_once(app, smtp_server):
+    """The after-request delivery and cron's `send-mail` (or two instances) running together, each
+    on its own connection: every message reaches the server once, none twice, none lost."""
+    import threading
+
+    ids = [queue(to=f"klient{n}@przyklad.pl").id for n in range(30)]
+    barrier, errors, reports = threading.Barrier(2), [], []
+
+    def sender() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=30)
+                reports.append(mail.deliver_due())
+                db.session.remove()
+        except BaseException as error:  # reported by the test, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert not errors, errors
+    assert sorted(m["To"] for m in smtp_server.messages) == sorted(f"klient{n}@przyklad.pl" for n in range(30))
+    assert sum(r.sent for r in reports) == 30
+    db.session.expire_all()
+    assert {db.session.get(OutboxMessage, i).status for i in ids} == {"sent"}
+
+
+def test_a_sender_that_died_after_taking_a_message_leaves_it_to_the_next(app, smtp_server):
+    message = queue()
+    now = utcnow()
+    assert mail._claim(message.id, now)  # taken, then the process died before sending
+
+    assert mail.deliver_due(now=now).sent == 0  # another sender leaves it alone meanwhile
+    assert mail.deliver_due(now=now + mail.CLAIM + timedelta(seconds=1)).sent == 1
+    assert len(smtp_server.messages) == 1
