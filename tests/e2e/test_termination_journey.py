@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
@@ -43,8 +42,6 @@ def another_tab(browser, tab: Tab, live_server, provider, partner_provider) -> T
     return Tab(context, {live_server.url, provider.issuer, partner_provider.issuer}, live_server.url)
 
 
-# JavaScript on only: the plain-form paths (JavaScript off) are what tests/termination drives
-@pytest.mark.parametrize("tab", [True], ids=["js-on"], indirect=True)
 def test_termination_journey(tab, browser, app, live_server, provider, partner_provider, smtp_server):
     recordings_dir = Path(app.config["RECORDINGS_DIR"])
     customer = factories.customer(email=ANNA["email"], number="MCX-000123", kind="company",
