@@ -137,6 +137,9 @@ _CONTRACT = (Basis.CONTRACT,)
 _WHILE_CONTRACT = _l("For the duration of the contract.")
 # what the contract's invoices carry outlives it (portal.termination.texts says so too)
 _ACCOUNTING = _l("For the duration of the contract, then as long as accounting and tax law require (5 years from the end of the year of the last invoice).")
+# proof kept after the contract (portal.termination.texts groups them; one text per period)
+_UNTIL_TIME_BARRED = _l("For the duration of the contract and 6 years after, until claims about it are time-barred.")
+_AFTER_CONTRACT = _l("5 years after the contract ends.")
 _STAFF_ONLY = _l("None outside MCX. Inside MCX: only staff who serve your account.")
 
 CATEGORIES: tuple[Category, ...] = (
@@ -245,7 +248,7 @@ CATEGORIES: tuple[Category, ...] = (
         "consent_events", _l("Consents"),
         _l("To send product news only through the channels you agreed to, and to prove that consent (GDPR art. 7(1))."),
         (Basis.CONSENT, Basis.LEGAL_DUTY), (Source.ORDER_FORM, Source.PORTAL, Source.STAFF),
-        _l("For the duration of the contract and 6 years after, until claims about the consent are time-barred."),
+        _UNTIL_TIME_BARRED,
         _STAFF_ONLY,
         (
             _f("at", _l("When"), "consent_events.at", kind=Kind.DATETIME),
@@ -264,7 +267,7 @@ CATEGORIES: tuple[Category, ...] = (
         "policy_acknowledgements", _l("Privacy policy acknowledgements"),
         _l("To show that you were informed of each version of the privacy policy (policy P12)."),
         (Basis.LEGAL_DUTY,), (Source.PORTAL,),
-        _l("For the duration of the contract and 6 years after."),
+        _UNTIL_TIME_BARRED,
         _STAFF_ONLY,
         (
             _f("policy_version", _l("Privacy policy version")),
@@ -292,7 +295,7 @@ CATEGORIES: tuple[Category, ...] = (
         "termination_requests", _l("Contract termination"),
         _l("To end the contract as you asked, and to confirm it as telecommunications law requires."),
         (Basis.CONTRACT, Basis.LEGAL_DUTY), (Source.PORTAL, Source.STAFF),
-        _l("5 years after the contract ends."),
+        _AFTER_CONTRACT,
         _STAFF_ONLY,
         (
             _f("status", _l("Status"), "termination_requests.status", kind=Kind.CODE, choices=TERMINATION_STATUSES),
@@ -312,7 +315,7 @@ CATEGORIES: tuple[Category, ...] = (
         "deletion_receipts", _l("Deletion receipts"),
         _l("To prove that your recordings were permanently deleted when the contract ended (policy P9)."),
         (Basis.LEGAL_DUTY,), (Source.SERVICE,),
-        _l("5 years after the deletion."),
+        _AFTER_CONTRACT,
         _STAFF_ONLY,
         (
             _f("issued_at", _l("Issued"), "deletion_receipts.issued_at", kind=Kind.DATETIME),
@@ -326,7 +329,7 @@ CATEGORIES: tuple[Category, ...] = (
         "deleted_recordings", _l("Deleted recordings"),
         _l("To list, on the deletion receipt, each recording that was deleted (policy P9)."),
         (Basis.LEGAL_DUTY,), (Source.SERVICE,),
-        _l("5 years after the deletion."),
+        _AFTER_CONTRACT,
         _STAFF_ONLY,
         (
             _f("room", _l("Room"), "deleted_recordings.room_name"),

@@ -22,11 +22,11 @@ class Kept:
     categories: tuple[str, ...]  # keys of portal.account.registry.CATEGORIES
 
     @property
-    def until(self) -> str:
+    def until(self) -> object:
         from portal.account.registry import category
 
-        texts = dict.fromkeys(str(category(key).retention) for key in self.categories)
-        return " ".join(texts)
+        [retention] = {category(key).retention for key in self.categories}  # one period per group
+        return retention
 
 
 # What stays after the contract ends, and why (GDPR art. 5(1)(e): no longer than needed).

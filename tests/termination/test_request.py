@@ -272,7 +272,7 @@ def test_another_customers_request_is_not_shown(client, app, account, sign_in_as
     assert 'data-termination-status="none"' in page
 
 
-def test_what_is_kept_after_termination_says_what_the_data_page_says(client, account, sign_in_as):
+def test_what_is_kept_after_termination_says_what_the_data_page_says(app, client, account, sign_in_as):
     """How long each kind of data outlives the contract comes from the one registry, so the
     termination page and the data page cannot disagree (e.g. consents: 6 years, on both)."""
     from portal.account.registry import category
@@ -282,9 +282,11 @@ def test_what_is_kept_after_termination_says_what_the_data_page_says(client, acc
     termination_page = client.get("/account/termination").get_data(as_text=True)
     data_page = client.get("/account/data").get_data(as_text=True)
 
-    consents = "Przez czas trwania umowy i 6 lat po jej zakończeniu, do przedawnienia roszczeń dotyczących zgody."
+    consents = "Przez czas trwania umowy i 6 lat po jej zakończeniu, do przedawnienia roszczeń z nią związanych."
     assert consents in termination_page and consents in data_page
     persons = "Dopóki osoba ma dostęp; po jej usunięciu albo po końcu umowy — jeszcze 5 lat"
     assert persons in termination_page and persons in data_page
     kept = {key for item in KEPT_AFTER_TERMINATION for key in item.categories}
     assert all(category(key) for key in kept) and "recordings" not in kept
+    with app.test_request_context():
+        assert all(str(item.until) for item in KEPT_AFTER_TERMINATION)  # one period per group, or ValueError
