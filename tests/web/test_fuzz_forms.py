@@ -15,7 +15,7 @@ answer must be:
 A request that succeeded may change data; the world is then restored so the next example starts
 from the same state. A new state-changing route without an entry fails `test_every_form_is_fuzzed`.
 
-`PORTAL_FUZZ_EXAMPLES` sets the examples per form (default 30; e.g. 500 for a deeper local run).
+`PORTAL_FUZZ_EXAMPLES` sets the examples per form (default 50; e.g. 500 for a deeper local run).
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from tests.web.world import World, build_world, csrf_token, fingerprint, signed_in_clients
 
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "50"))
 MEGABYTE = 1_000_000
 
 # --- what is posted --------------------------------------------------------------------------
