@@ -77,27 +77,19 @@ def test_send_mail_command(app, smtp_server):
 def test_two_senders_at_once_send_each_message_exactly_once(app, smtp_server):
     """The after-request delivery and cron's `send-mail` (or two instances) running together, each
     on its own connection: every message reaches the server once, none twice, none lost."""
-    import threading
+    from tests.support.threads import at_once
 
     ids = [queue(to=f"klient{n}@przyklad.pl").id for n in range(30)]
-    barrier, errors, reports = threading.Barrier(2), [], []
+    reports = []
 
-    def sender() -> None:
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                reports.append(mail.deliver_due())
-                db.session.remove()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            errors.append(error)
+    def sender(barrier) -> None:
+        with app.app_context():
+            barrier.wait(timeout=30)
+            reports.append(mail.deliver_due())
+            db.session.remove()
 
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    at_once(sender)
 
-    assert not errors, errors
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(f"klient{n}@przyklad.pl" for n in range(30))
     assert sum(r.sent for r in reports) == 30
     db.session.expire_all()

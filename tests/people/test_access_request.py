@@ -256,37 +256,26 @@ def test_a_person_cannot_flood_customers_with_requests(app, client, anna, marek,
 def test_two_requests_at_the_same_moment_make_one(app, marek):
     """Two tabs sending the same request at once (each on its own connection, round after round):
     one pending delegation and one request per customer, never two."""
-    import threading
-
     from portal.account.models import Customer
     from portal.auth.models import Identity
     from portal.people import services
+    from tests.support.threads import at_once
 
     customers = [factories.customer() for _ in range(10)]
     db.session.commit()
     numbers, marek_id = [c.number for c in customers], marek.id
-    barrier, errors = threading.Barrier(2), []
 
-    def worker() -> None:
-        try:
-            with app.test_request_context():
-                asking = db.session.get(Identity, marek_id)
-                for number in numbers:
-                    barrier.wait(timeout=30)
-                    services.request_access(asking, number=number, message="Proszę o dostęp", language="pl")
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            errors.append(error)
-            barrier.abort()
+    def tab(barrier) -> None:
+        with app.test_request_context():
+            asking = db.session.get(Identity, marek_id)
+            for number in numbers:
+                barrier.wait(timeout=30)
+                services.request_access(asking, number=number, message="Proszę o dostęp", language="pl")
+                db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    at_once(tab)
 
-    assert not errors, errors
     db.session.expire_all()
     for customer in db.session.scalars(select(Customer).where(Customer.number.in_(numbers))):
         delegations = db.session.scalars(select(Delegate).where(Delegate.customer_id == customer.id)).all()
