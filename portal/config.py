@@ -84,13 +84,13 @@ def _providers(env: dict[str, str], production: bool) -> list[Provider]:
     return providers
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     try:
         value = int(env.get(name, default))
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {env[name]!r}.") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative.")
+    if value < minimum:
+        raise ConfigError(f"{name} must not be negative." if minimum == 0 else f"{name} must be at least {minimum}.")
     return value
 
 
@@ -145,8 +145,8 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "ACCESS_REQUEST_RATE_LIMIT": env.get("PORTAL_ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
         "RECENT_AUTH_SECONDS": _int(env, "PORTAL_RECENT_AUTH_SECONDS", 600),
         # a session ends after this long without a request, and at the latest this long after sign-in
-        "SESSION_IDLE_MINUTES": _int(env, "PORTAL_SESSION_IDLE_MINUTES", 30),
-        "SESSION_MAX_HOURS": _int(env, "PORTAL_SESSION_MAX_HOURS", 12),
+        "SESSION_IDLE_MINUTES": _int(env, "PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1),
+        "SESSION_MAX_HOURS": _int(env, "PORTAL_SESSION_MAX_HOURS", 12, minimum=1),
         "TERMINATION_NOTICE_MONTHS": _int(env, "PORTAL_TERMINATION_NOTICE_MONTHS", 1),
         # how many reverse proxies set X-Forwarded-For/-Proto in front of the portal
         "PROXY_COUNT": _int(env, "PORTAL_PROXY_COUNT", 0),

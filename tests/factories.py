@@ -131,3 +131,24 @@ def recording_with_file(in_room: Room, recordings_dir, title: str = "Nagranie", 
     db.session.add(rec)
     db.session.flush()
     return rec
+
+
+def terminated_customer(recordings_dir, email: str | None = None) -> tuple[Customer, Identity]:
+    """A customer (and their signed-in identity) whose contract ended the way it ends in production:
+    a confirmed termination carried out by `run_due`, which deleted their recording and issued the
+    deletion receipt."""
+    from datetime import date, timedelta
+
+    from portal.termination import services
+    from portal.termination.models import TerminationRequest
+
+    ended = customer(email=email)
+    recording_with_file(room(ended, "Sala archiwum"), recordings_dir, "Ostatnie nagranie")
+    owner = identity(ended.email, customer=ended)
+    db.session.add(TerminationRequest(customer_id=ended.id, requested_by_id=owner.id,
+                                      effective_on=date.today() - timedelta(days=1), confirmed_at=utcnow(),
+                                      confirmation_due_on=date.today()))
+    db.session.commit()
+    report = services.run_due(today=date.today())
+    assert [outcome.status for outcome in report.outcomes] == ["completed"], report
+    return ended, owner

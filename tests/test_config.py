@@ -196,3 +196,20 @@ def test_create_app_in_production_without_an_issuer_refuses_to_start(monkeypatch
 
     with pytest.raises(ConfigError, match="PORTAL_OIDC_ISSUER"):
         create_app()
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("PORTAL_SESSION_IDLE_MINUTES", "0", "at least 1"),
+    ("PORTAL_SESSION_MAX_HOURS", "0", "at least 1"),
+    ("PORTAL_SESSION_MAX_HOURS", "twelve", "whole number"),
+    ("PORTAL_RECENT_AUTH_SECONDS", "-5", "negative"),
+])
+def test_bad_numbers_are_refused_with_a_clear_message(instance, name, value, says):
+    with pytest.raises(ConfigError) as refused:
+        config.load(str(instance), {name: value})
+    assert name in str(refused.value) and says in str(refused.value)
+
+
+def test_session_limits_can_be_set(instance):
+    settings = config.load(str(instance), {"PORTAL_SESSION_IDLE_MINUTES": "15", "PORTAL_SESSION_MAX_HOURS": "8"})
+    assert (settings["SESSION_IDLE_MINUTES"], settings["SESSION_MAX_HOURS"]) == (15, 8)

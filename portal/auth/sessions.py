@@ -78,7 +78,8 @@ def _lifetime() -> timedelta:
 
 
 def expiry_reason(record: UserSession, now: datetime) -> str | None:
-    """Why `record` has run out ("idle" or "lifetime"), or None while it is good."""
+    """Why `record` has run out ("expired_idle" or "expired_lifetime", kept as its revoked_reason),
+    or None while it is good."""
     if now - record.created_at > _lifetime():
         return "expired_lifetime"
     # last_seen is written at most every TOUCH_EVERY: allow for that much staleness

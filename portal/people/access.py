@@ -22,11 +22,6 @@ from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, Delegate, DelegateStatus, delegate_rooms
 
 
-def today() -> date:
-    """The day expiry dates are compared with (the same day portal.account's getters use)."""
-    return local_today()
-
-
 def live_delegation(on: date):
     """SQL condition: the delegation gives access on day `on` — no job has to expire it."""
     return and_(
@@ -90,7 +85,7 @@ def delegated_rooms(identity: Identity | None = None, on: date | None = None) ->
     identity = identity or current_user
     delegations = db.session.scalars(
         select(Delegate)
-        .where(Delegate.identity_id == identity.id, live_delegation(on or today()))
+        .where(Delegate.identity_id == identity.id, live_delegation(on or local_today()))
         .options(selectinload(Delegate.customer), selectinload(Delegate.rooms))
         .order_by(Delegate.id)
     ).all()
@@ -146,7 +141,7 @@ def visible_recording_or_404(recording_id: int, identity: Identity | None = None
             Delegate.customer_id == Room.customer_id,
             Delegate.identity_id == identity.id,
             Delegate.recordings.is_(True),
-            live_delegation(on or today()),
+            live_delegation(on or local_today()),
         )
         .order_by(Delegate.id)
         .limit(1)

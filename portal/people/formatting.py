@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask_babel import format_decimal
 
-from portal.db_types import utcnow
-from portal.people.access import today
+from portal.db_types import local_today, utcnow
 from portal.people.models import LIVE_DELEGATE_STATUSES
 
 UNITS = ("B", "KB", "MB", "GB", "TB")
@@ -29,5 +28,5 @@ def file_size(size: int) -> str:
 
 
 def template_helpers() -> dict:
-    return {"duration": duration, "file_size": file_size, "now": utcnow(), "today": today(),
+    return {"duration": duration, "file_size": file_size, "now": utcnow(), "today": local_today(),
             "live_statuses": [status.value for status in LIVE_DELEGATE_STATUSES]}

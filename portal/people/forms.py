@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, EmailField, SelectMultipleField, St
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.people.access import today
+from portal.db_types import local_today
 
 
 class RoomChoices(SelectMultipleField):
@@ -32,7 +32,7 @@ class ScopeForm(FlaskForm):
         self.rooms.choices = [(room.id, room.name) for room in customer.rooms]
 
     def validate_expires_on(self, field):
-        if field.data is not None and field.data < today():
+        if field.data is not None and field.data < local_today():
             raise ValidationError(_l("The end date must not be in the past."))
 
     def chosen_rooms(self):

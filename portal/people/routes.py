@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
+from portal.db_types import local_today
 from portal.extensions import db, limiter
 from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.people import moderation as queue_module
@@ -70,7 +71,7 @@ def _language() -> str:
 
 def _people_page(customer, form, *, block=None, status=200, message=None, endorse_forms=None):
     everyone = access.people_of(customer.id)
-    day = access.today()
+    day = local_today()
     awaiting = [p.latest_request for p in everyone if p.state(day) == "awaiting_customer"]
     listed = [p for p in everyone if p.state(day) != "awaiting_customer"]
     return render("people/index.html", block=block, status=status, customer=customer, form=form,
@@ -96,7 +97,7 @@ def add():
         try:
             delegate = services.add_delegate(
                 customer, current_user, name=form.name.data, email=form.email.data, rooms=form.chosen_rooms(),
-                recordings=form.recordings.data, expires_on=form.expires_on.data, today=access.today(),
+                recordings=form.recordings.data, expires_on=form.expires_on.data, today=local_today(),
                 language=_language())
         except services.PeopleError as error:
             db.session.rollback()
@@ -155,7 +156,7 @@ def endorse(request_id: int):
         try:
             services.endorse_request(access_request, current_user, rooms=form.chosen_rooms(),
                                      recordings=form.recordings.data, expires_on=form.expires_on.data,
-                                     today=access.today())
+                                     today=local_today())
         except services.PeopleError as error:
             db.session.rollback()
             form.form_errors.append(error.message)

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.account.registry import category
+
 SERVICE_LABELS = {
     "pc_video": _l("Personal PC video conferencing"),
     "video_room": _l("Video-conference room"),
@@ -23,8 +25,6 @@ class Kept:
 
     @property
     def until(self) -> object:
-        from portal.account.registry import category
-
         [retention] = {category(key).retention for key in self.categories}  # one period per group
         return retention
 

@@ -4,15 +4,11 @@ Plus a keyboard-only journey through the consent and people pages, with focus al
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, DelegateStatus
-from portal.termination import services as termination
-from portal.termination.models import TerminationRequest
 from tests import factories
 from tests.e2e.conftest import Tab
 from tests.support.axe import axe_violations
@@ -56,13 +52,6 @@ def build_world(app) -> dict:
         "moderator": factories.identity("ewa.moderator@mcx.pl", roles=("moderator",)),
         "privacy_officer": factories.identity("piotr.iod@mcx.pl", roles=("privacy_officer",)),
     }
-    # a customer whose contract ended: the termination confirmation and the deletion receipt
-    tomasz = factories.customer(email="tomasz.koniec@przyklad.pl")
-    factories.recording_with_file(factories.room(tomasz, "Sala archiwum"), app.config["RECORDINGS_DIR"], "Ostatnie")
-    identities["terminated_customer"] = factories.identity(tomasz.email, customer=tomasz)
-    db.session.add(TerminationRequest(customer_id=tomasz.id, requested_by_id=identities["terminated_customer"].id,
-                                      effective_on=date.today() - timedelta(days=1), confirmed_at=utcnow(),
-                                      confirmation_due_on=date.today()))
     db.session.flush()
     from portal.account.services import _email_change_serializer
 
@@ -71,7 +60,9 @@ def build_world(app) -> dict:
     args = {"recording_id": recording.id, "delegate_id": waiting.id, "request_id": access_request.id,
             "version": "1.0"}
     db.session.commit()
-    assert [o.status for o in termination.run_due(today=date.today()).outcomes] == ["completed"]
+    # a customer whose contract ended: the termination confirmation and the deletion receipt
+    _, identities["terminated_customer"] = factories.terminated_customer(app.config["RECORDINGS_DIR"],
+                                                                          "tomasz.koniec@przyklad.pl")
     return {"identities": identities, "args": args, "queries": queries}
 
 

@@ -1,7 +1,6 @@
 """The customer requests termination after re-authenticating, and may withdraw it until the end date."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +17,7 @@ from portal.extensions import db
 from portal.termination import services
 from portal.termination.models import TerminationRequest, TerminationStatus
 from tests import factories
+from tests.support.threads import at_once
 from tests.termination.conftest import make_account
 
 
@@ -133,31 +133,21 @@ def test_a_second_submission_creates_no_second_request(client, account, sign_in_
 
 
 def test_two_submissions_at_the_same_moment_create_one_request(app, account):
-    start = threading.Barrier(2)
-    results, errors = [], []
+    results = []
 
-    def submit():
+    def submit(start):
         with app.test_request_context():
-            try:
-                customer = db.session.get(type(account.customer), account.customer.id)
-                owner = db.session.get(type(account.owner), account.owner.id)
-                start.wait()
-                termination, created = services.request_termination(
-                    customer, owner, customer.number, today=local_today())
-                db.session.commit()
-                results.append((termination.id, created))
-            except Exception as error:  # reported below
-                errors.append(error)
-            finally:
-                db.session.remove()
+            customer = db.session.get(type(account.customer), account.customer.id)
+            owner = db.session.get(type(account.owner), account.owner.id)
+            start.wait()
+            termination, created = services.request_termination(customer, owner, customer.number,
+                                                                 today=local_today())
+            db.session.commit()
+            results.append((termination.id, created))
+            db.session.remove()
 
-    threads = [threading.Thread(target=submit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    at_once(submit)
 
-    assert errors == []
     assert len(terminations()) == 1
     assert sorted(created for _, created in results) == [False, True]
     assert {tid for tid, _ in results} == {terminations()[0].id}

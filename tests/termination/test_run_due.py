@@ -22,6 +22,7 @@ from portal.storage import LocalDirectoryStore, StorageError
 from portal.termination import services
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest, TerminationStatus
 from tests import factories
+from tests.support.threads import at_once
 from tests.termination.conftest import EFFECTIVE, make_account, requested_termination
 
 
@@ -232,27 +233,17 @@ def test_two_runs_at_the_same_moment_process_each_termination_once(app):
     accounts = [make_account(app, recordings=4) for _ in range(4)]
     terminations = [requested_termination(a) for a in accounts]
     removals, lock = Counter(), threading.Lock()
-    start = threading.Barrier(2)
-    reports, errors = [], []
+    reports = []
 
-    def run():
+    def run(start):
         with app.app_context():
-            try:
-                start.wait()
-                reports.append(services.run_due(
-                    today=EFFECTIVE, store=CountingStore(app.config["RECORDINGS_DIR"], removals, lock), batch_size=2))
-            except Exception as error:  # reported below, with the other thread's result
-                errors.append(error)
-            finally:
-                db.session.remove()
+            start.wait()
+            reports.append(services.run_due(
+                today=EFFECTIVE, store=CountingStore(app.config["RECORDINGS_DIR"], removals, lock), batch_size=2))
+            db.session.remove()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    at_once(run)
 
-    assert errors == []
     completed = Counter(o.termination_id for r in reports for o in r.outcomes if o.status == "completed")
     assert completed == Counter({t.id: 1 for t in terminations})
     all_recordings = [r for a in accounts for r in a.recordings]

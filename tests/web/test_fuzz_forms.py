@@ -114,11 +114,13 @@ class Form:
     read_only: bool = False  # answers without ever changing data
 
 
-def number_of_a(world: World) -> tuple[str, ...]:
+def customer_numbers(world: World) -> tuple[str, ...]:
+    """A's own number, and those of B and of C (whose contract ended): valid, but not all theirs."""
     return (world.numbers["a"], world.numbers["b"], world.numbers["c"])
 
 
-def rooms_of_a(world: World) -> tuple[str, ...]:
+def room_ids(world: World) -> tuple[str, ...]:
+    """A's own room, and B's, which A must never be able to give away."""
     return tuple(str(room_id) for room_id in world.rooms["a"] + world.rooms["b"])
 
 
@@ -145,7 +147,7 @@ def awaiting_confirmation(world: World) -> None:
 
 
 DELEGATE_FIELDS: dict[str, Values] = {
-    "name": ("Jan Test",), "email": ("jan.test@example.pl", "jan.test@EXAMPLE.pl"), "rooms": rooms_of_a,
+    "name": ("Jan Test",), "email": ("jan.test@example.pl", "jan.test@EXAMPLE.pl"), "rooms": room_ids,
     "recordings": ("y", ""), "expires_on": ("", "2099-12-31", "2000-01-01"),
 }
 POLICY_TEXT = "# Polityka\n\nTreść **nowej** wersji."
@@ -161,7 +163,7 @@ FORMS: dict[str, Form] = {
     "account_staff.decide_correction": Form("privacy_officer", {"note": ("Sprawdzone w umowie",)},
                                             target="correction_decision"),
     "account_staff.new_disclosure": Form("privacy_officer", {
-        "customer_number": number_of_a, "disclosed_on": ("2026-01-05", "2999-01-01"),
+        "customer_number": customer_numbers, "disclosed_on": ("2026-01-05", "2999-01-01"),
         "recipient": ("Prokuratura Rejonowa",), "legal_basis": ("art. 15 k.p.k.",),
         "data_disclosed": ("Imię, nazwisko, numer telefonu",)}),
     "account_staff.reveal_correction": Form("privacy_officer", target="correction"),
@@ -174,16 +176,16 @@ FORMS: dict[str, Form] = {
     "moderation.reveal": Form("moderator", target="access_request", prepare=awaiting_moderation),
     "people.add": Form("customer_a", DELEGATE_FIELDS),
     "people.decline": Form("customer_a", target="access_request"),
-    "people.endorse": Form("customer_a", {"rooms": rooms_of_a, "recordings": ("y", ""), "expires_on": ("",)},
+    "people.endorse": Form("customer_a", {"rooms": room_ids, "recordings": ("y", ""), "expires_on": ("",)},
                            target="access_request"),
     "people.remove": Form("customer_a", target="delegate"),
-    "people.request_access": Form("unlinked", {"number": number_of_a, "message": ("Proszę o dostęp do sali",)}),
+    "people.request_access": Form("unlinked", {"number": customer_numbers, "message": ("Proszę o dostęp do sali",)}),
     "people.validate": Form("customer_a", DELEGATE_FIELDS, read_only=True),
     "policy.acknowledge": Form("customer_a", {"version": ("1.0",)}),
     "policy.publish": Form("privacy_officer", {
         "version": ("2.0", "1.0", "2.0-rc_1"), "text_pl": (POLICY_TEXT,), "text_en": (POLICY_TEXT,),
         "summary_pl": ("Nowy rozdział",), "summary_en": ("A new chapter",)}),
-    "termination.request_form": Form("customer_a", {"customer_number": number_of_a}, prepare=no_open_termination),
+    "termination.request_form": Form("customer_a", {"customer_number": customer_numbers}, prepare=no_open_termination),
     "termination.withdraw": Form("customer_a"),
     "termination_staff.confirm": Form("privacy_officer", target="termination", prepare=awaiting_confirmation),
     "web.set_language": Form("anonymous", {"lang": ("pl", "en"), "next": ("/privacy", "/account/")}),

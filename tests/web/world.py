@@ -31,7 +31,6 @@ def build_world(app) -> World:
     from portal.account.services import session_handle
     from portal.auth import sessions
     from portal.people.models import AccessRequest, AccessRequestStatus
-    from portal.termination import services as termination
     from portal.termination.models import TerminationRequest
 
     recordings_dir = app.config["RECORDINGS_DIR"]
@@ -88,17 +87,8 @@ def build_world(app) -> World:
         targets["recording"][key] = {"recording_id": rec.id}
         targets["termination"][key] = {"termination_id": termination_request.id}
 
-    # customer C: a contract that has ended, the way it ends in production (run_due deletes the
-    # recording file and issues the deletion receipt)
-    c = factories.customer()
-    factories.recording_with_file(factories.room(c, "Sala C"), recordings_dir, "Nagranie C")
-    identities["terminated_customer"] = factories.identity(customer=c)
-    db.session.add(TerminationRequest(
-        customer_id=c.id, requested_by_id=identities["terminated_customer"].id,
-        effective_on=date.today() - timedelta(days=1), confirmed_at=utcnow(), confirmation_due_on=date.today()))
     db.session.commit()
-    report = termination.run_due(today=date.today())
-    assert [outcome.status for outcome in report.outcomes] == ["completed"], report
+    c, identities["terminated_customer"] = factories.terminated_customer(recordings_dir)  # customer C
     return World(identities, targets, numbers={"a": a.number, "b": b.number, "c": c.number},
                  rooms={"a": [room_a.id], "b": [room_b.id]})
 
