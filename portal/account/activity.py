@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +16,7 @@ from portal.audit import AuditEvent
 from portal.auth.models import Identity
 from portal.extensions import db
 from portal.people.models import Delegate
+from portal.web.i18n import _l
 
 GROUPS = {
     "sign_ins": _l("Sign-ins and sessions"),

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import format_date, format_datetime, format_decimal
-from flask_babel import gettext as _
 
 from portal.account.registry import Field, Kind, choice_label
+from portal.web.i18n import _
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
 

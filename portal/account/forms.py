@@ -1,12 +1,12 @@
 """Forms of the account domain; Flask-WTF adds and checks the CSRF token."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.account.registry import CORRECTION_FIELDS
+from portal.web.i18n import _l
 
 REQUIRED = _l("This field is required.")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
+from portal.web.i18n import _l
 
 
 class Basis(StrEnum):

@@ -15,8 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -35,6 +33,7 @@ from portal.auth.recent import recent_auth_required
 from portal.auth.sessions import current_session
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment

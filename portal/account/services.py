@@ -13,7 +13,6 @@ from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
-from flask_babel import gettext as _
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -37,6 +36,7 @@ from portal.auth.models import Identity, UserSession
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
+from portal.web.i18n import _
 
 
 @dataclass

@@ -5,11 +5,11 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import current_app, flash, make_response, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from portal.auth.sessions import current_session
 from portal.db_types import utcnow
+from portal.web.i18n import _
 from portal.web.navigation import safe_next
 
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from portal.auth import backchannel, oidc, services
 from portal.auth.sessions import current_session
 from portal.extensions import db, limiter
+from portal.web.i18n import _, _l
 from portal.web.navigation import safe_next
 from portal.web.render import render
 

@@ -12,13 +12,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, flash, g, make_response, redirect, request, session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_url
 from sqlalchemy import and_, select, update
 
 from portal.auth.models import Identity, UserSession
 from portal.db_types import utcnow
 from portal.extensions import db, login
+from portal.web.i18n import _l
 
 # last_seen is informational; writing it on every request would make each page a write
 TOUCH_EVERY = timedelta(minutes=1)

@@ -1,9 +1,9 @@
 """How the consents domain's audit events read in the customer's activity log."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 
 from portal.account.activity import register_kind
+from portal.web.i18n import _l
 
 CHANNELS = {"email": _l("e-mail"), "sms": _l("SMS"), "phone": _l("phone calls")}
 

@@ -1,12 +1,12 @@
 """Forms of the consents domain."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Regexp, ValidationError
 
 from portal.consents import services
+from portal.web.i18n import _l
 
 
 class ConsentChoiceForm(FlaskForm):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 
 from portal.consents.models import PRODUCT_NOTIFICATIONS, Channel
+from portal.web.i18n import _l
 
 SERVICE_MESSAGES = "service_messages"
 

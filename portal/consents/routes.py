@@ -5,8 +5,6 @@ import json
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.account.ownership import owned_customer_or_404
@@ -24,6 +22,7 @@ from portal.consents.registry import (
     WITHDRAWN_MESSAGES,
 )
 from portal.extensions import db
+from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required

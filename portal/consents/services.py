@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import abort
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
@@ -31,6 +30,7 @@ from portal.consents.models import (
 from portal.consents.registry import CHANNELS
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.web.i18n import _
 
 PORTAL_COLLECTION_METHOD = "portal_web_form"
 HISTORY_PAGE_SIZE = 20

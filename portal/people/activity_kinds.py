@@ -1,9 +1,9 @@
 """How the people domain's audit events read in the customer's activity log."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 
 from portal.account.activity import register_kind
+from portal.web.i18n import _l
 
 register_kind("recording_downloaded", "access", _l("Recording downloaded or played"), [
     ("mode", _l("How"), {"download": _l("downloaded"), "playback": _l("played in the browser")})])

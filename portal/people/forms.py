@@ -1,13 +1,13 @@
 """Forms of the people domain: adding a person, a scope, a person's request, moderation."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.db_types import local_today
+from portal.web.i18n import _l
 
 
 class RoomChoices(SelectMultipleField):

@@ -7,8 +7,6 @@ from pathlib import PurePosixPath
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -23,6 +21,7 @@ from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, Del
 from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.storage import StorageError, recording_store
 from portal.web.errors import error_page
+from portal.web.i18n import _, _l
 from portal.web.masking import mask_email, mask_name
 from portal.web.nav import nav_item
 from portal.web.navigation import safe_next

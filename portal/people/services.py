@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, false, func, insert, literal, or_, select, update
 
 from portal import audit
@@ -31,6 +29,7 @@ from portal.people.models import (
     Delegate,
     DelegateStatus,
 )
+from portal.web.i18n import _, _l
 
 # the words a request's outcome is told in (e-mails and messages)
 OUTCOMES = {

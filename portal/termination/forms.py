@@ -1,10 +1,11 @@
 """Forms of the termination pages."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
+
+from portal.web.i18n import _l
 
 
 class TerminationRequestForm(FlaskForm):

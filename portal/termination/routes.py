@@ -5,8 +5,6 @@ import base64
 import hashlib
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.account.models import ContractStatus, Customer
@@ -19,6 +17,7 @@ from portal.termination.forms import TerminationRequestForm, WithdrawForm
 from portal.termination.models import TerminationRequest, TerminationStatus
 from portal.termination.texts import KEPT_AFTER_TERMINATION, STATUS_LABELS
 from portal.web import masking
+from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import role_required

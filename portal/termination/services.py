@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import format_decimal
-from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -42,6 +41,7 @@ from portal.termination.models import (
     TerminationStatus,
 )
 from portal.termination.texts import SERVICE_LABELS
+from portal.web.i18n import _
 
 CONFIRMATION_DAYS = 14
 CLAIM_LEASE = timedelta(minutes=10)

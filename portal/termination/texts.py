@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 
 from portal.account.registry import category
+from portal.web.i18n import _l
 
 SERVICE_LABELS = {
     "pc_video": _l("Personal PC video conferencing"),

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Response, g, render_template
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db, login
+from portal.web.i18n import _l
 
 MESSAGES = {
     400: (_l("Bad request"), _l("We could not understand that request.")),

@@ -1,8 +1,75 @@
-"""Language choice: Polish by default, English on request, remembered in the session."""
+"""Language choice, and the translation functions every module uses.
+
+Polish by default, English on request, remembered in the session.
+
+Translated messages are text, never markup. Flask-Babel's own functions interpolate their
+parameters with plain `%`, and its lazy strings declare `__html__` returning that text as it is,
+so Jinja, `Markup()` and `escape()` trusted a message and every name or note put into it: a
+provider's name of `<b hx-post=… hx-trigger=load>` became live htmx markup in a customer's
+activity log. The functions here give the same translations, but what they return escapes its
+whole text (translation and parameters) when it meets HTML, and stays plain text in e-mail,
+JSON and headers. Import `_` / `_l` from here, never from flask_babel (a test checks that);
+templates use Jinja's i18n `_()`, which escapes its parameters under autoescape.
+"""
 from __future__ import annotations
 
+import flask_babel
 from flask import current_app, session
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
+
+
+class Text(str):
+    """A translated message: plain text, escaped as a whole when rendered into HTML."""
+
+    __slots__ = ()
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+class LazyText(LazyString):
+    """A message translated when it is used (labels defined at import time); escaped in HTML."""
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
+def gettext(string: str, **variables) -> Text:
+    """`string` translated into the current language, `%(name)s` parameters filled in as text."""
+    return Text(flask_babel.gettext(string, **variables))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> Text:
+    """The singular or plural form for `num` (also available as `%(num)s`), as text."""
+    return Text(flask_babel.ngettext(singular, plural, num, **variables))
+
+
+def pgettext(context: str, string: str, **variables) -> Text:
+    """`string` translated within `context` (msgctxt), as text."""
+    return Text(flask_babel.pgettext(context, string, **variables))
+
+
+def npgettext(context: str, singular: str, plural: str, num: int, **variables) -> Text:
+    return Text(flask_babel.npgettext(context, singular, plural, num, **variables))
+
+
+def lazy_gettext(string: str, **variables) -> LazyText:
+    """Like `gettext`, translated each time it is turned into text (in the language of that moment)."""
+    return LazyText(gettext, string, **variables)
+
+
+def lazy_ngettext(singular: str, plural: str, num: int, **variables) -> LazyText:
+    return LazyText(ngettext, singular, plural, num, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyText:
+    return LazyText(pgettext, context, string, **variables)
+
+
+_ = gettext
+_l = lazy_gettext
 
 
 def select_locale() -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+
+from portal.web.i18n import _l
 
 
 def role_required(role: str):

@@ -1,0 +1,193 @@
+"""Untrusted text never becomes markup: payloads in every free-text field, every page read.
+
+The world of the authorization matrix (`tests/web/world.py`) gets markup (`tests/web/planted.py`)
+in every free-text column a person, an identity provider or the CRM import fills: customer and
+company names, address, room and recording titles, delegate names and addresses, the names and
+e-mails providers assert, access request messages and decisions, correction values and notes,
+disclosures, session devices, termination errors, deleted recordings, policy texts and e-mails.
+More is typed through the forms themselves (a stranger's access request, a person added, a
+correction, a disclosure, a moderator's rejection, a privacy officer's decision), and the
+customer's activity log gets an event of every kind with every detail planted.
+
+Then every GET route of the URL map is read as every role, as a page and as an htmx fragment
+(`HX-Request`), for every target; each HTML answer is parsed and no element or attribute of a
+payload may be in it. JSON documents must be served as JSON (with `nosniff`), never as HTML;
+e-mails must be text only. The payloads must show — as text — on the pages that display the
+fields, so the test cannot pass by rendering nothing.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from email import message_from_bytes, policy
+from pathlib import Path
+
+from flask import url_for
+from sqlalchemy import String, cast, literal, update
+
+from portal import audit
+from portal.extensions import db
+from tests.web.planted import EMAIL, LONG, SHORT, planted_markup, shows_payload
+from tests.web.test_authorization_matrix import MATRIX, RULES
+from tests.web.world import ROLES, build_world, csrf_token, signed_in_clients
+
+
+def _plant_columns() -> None:
+    """Overwrite every free-text column of every row with a payload."""
+    from portal.account.models import CorrectionRequest, Customer, LegalDisclosure, Recording, Room
+    from portal.auth.models import Identity, StaffRole, UserSession
+    from portal.consents.models import PolicyVersion
+    from portal.mail import OutboxMessage
+    from portal.people.models import AccessRequest, Delegate
+    from portal.termination.models import DeletedRecording, TerminationRequest
+
+    columns = {
+        Customer: dict(company_name=LONG, first_name=SHORT, last_name=SHORT, street=LONG, city=SHORT),
+        Room: dict(name=LONG), Recording: dict(title=LONG),
+        Delegate: dict(name=LONG, email=EMAIL),
+        Identity: dict(name=LONG, email=EMAIL), StaffRole: dict(email=EMAIL),
+        AccessRequest: dict(message=LONG, decision_note=LONG),
+        CorrectionRequest: dict(requested_value=LONG, note=LONG, decision_note=LONG),
+        LegalDisclosure: dict(recipient=LONG, legal_basis=LONG, data_disclosed=LONG),
+        UserSession: dict(user_agent=LONG),
+        TerminationRequest: dict(last_error=LONG),
+        DeletedRecording: dict(room_name=LONG, title=LONG),
+        PolicyVersion: dict(summary_pl=LONG, summary_en=LONG, text_pl=f"# {LONG}\n\n[x](javascript:x()) {LONG}",
+                            text_en=f"# {LONG}\n\n{LONG}"),
+        OutboxMessage: dict(subject=LONG, body=LONG),
+    }
+    for model, values in columns.items():
+        # addresses stay distinct per row (the portal matches people by address)
+        values = {name: (_unique_email(model) if value is EMAIL else value) for name, value in values.items()}
+        db.session.execute(update(model).values(**values))
+    db.session.execute(update(Customer).values(kind="company"))
+    db.session.commit()
+
+
+def _unique_email(model):
+    local, domain = EMAIL.rsplit('"@', 1)
+    return literal(local) + cast(model.id, String) + literal(f'"@{domain}')
+
+
+def _act_through_forms(app, world, clients) -> list:
+    """Type payloads where people type them; returns the answers (fragments included) to check."""
+    from portal.account.models import CorrectionRequest
+    from portal.people.models import AccessRequest, AccessRequestStatus
+
+    def post(role, endpoint, data, htmx=True, **kwargs):
+        with app.test_request_context():
+            url = url_for(endpoint, **kwargs)
+        headers = {"HX-Request": "true"} if htmx else {}
+        response = clients[role].post(url, data={**data, "csrf_token": csrf_token(app, clients[role])},
+                                      headers=headers)
+        answers.append((f"POST {endpoint} as {role}", response))
+        return response
+
+    answers: list = []
+    a = world.numbers["a"]
+    post("unlinked", "people.request_access", {"number": a, "message": LONG}, htmx=False)
+    post("customer_a", "people.add", {"name": LONG, "email": "nowa.osoba@example.pl", "rooms": world.rooms["a"]})
+    post("customer_a", "people.add", {"name": LONG, "email": EMAIL})  # refused: the form shows what was typed
+    post("customer_a", "account.request_correction", {"field": "last_name", "value": SHORT, "note": LONG}, htmx=False)
+    post("privacy_officer", "account_staff.new_disclosure", {
+        "customer_number": a, "disclosed_on": date.today().isoformat(), "recipient": LONG, "legal_basis": LONG,
+        "data_disclosed": LONG}, htmx=False)
+    pending = db.session.scalars(db.select(AccessRequest).where(
+        AccessRequest.status == AccessRequestStatus.PENDING)).all()
+    assert len(pending) == 1, "the person added by customer A waits for a moderator"
+    post("moderator", "moderation.reveal", {}, request_id=pending[0].id)
+    post("moderator", "moderation.reject", {"reason": LONG}, request_id=pending[0].id)
+    stranger = db.session.scalar(db.select(AccessRequest).where(
+        AccessRequest.requester_identity_id == world.identities["unlinked"].id))
+    post("customer_a", "people.endorse", {"rooms": world.rooms["a"]}, htmx=False, request_id=stranger.id)
+    post("moderator", "moderation.reveal", {}, request_id=stranger.id)
+    for correction in db.session.scalars(db.select(CorrectionRequest)).all():
+        post("privacy_officer", "account_staff.reveal_correction", {}, request_id=correction.id)
+        post("privacy_officer", "account_staff.decide_correction", {"note": LONG},
+             request_id=correction.id, decision="reject")
+    return answers
+
+
+def _log_every_kind(world) -> None:
+    """An event of every kind in customer A's log, each detail planted, done by an authorized person."""
+    from portal.account import activity
+    from portal.account.models import Customer
+
+    customer = db.session.scalar(db.select(Customer).where(Customer.number == world.numbers["a"]))
+    actors = [world.identities[r].id for r in ("delegate_a_recordings", "moderator", "customer_a")] + [None]
+    for n, kind in enumerate(sorted(activity.registered_kinds()) + ["unregistered_kind"]):
+        details = {key: LONG for key, _label, _choices in activity.describe(kind).details}
+        audit.record(kind, actor_id=actors[n % len(actors)], customer_id=customer.id, **details)
+    db.session.commit()
+
+
+def _urls(app, world) -> list[tuple[str, str]]:
+    """(endpoint, url) of every GET route for every target the world has, plus every data section."""
+    from portal.account.registry import CATEGORIES
+
+    out = []
+    with app.test_request_context():
+        for endpoint in sorted(RULES):
+            if not any("GET" in methods for _rule, _args, methods in RULES[endpoint]):
+                continue
+            _kind, target_key = MATRIX[endpoint]
+            targets = world.targets[target_key].values() if target_key else [{}]
+            out += [(endpoint, url_for(endpoint, **kwargs)) for kwargs in targets]
+        out += [("account.data", url_for("account.data", section=c.key)) for c in CATEGORIES]
+        out.append(("account.activity_log", url_for("account.activity_log", kind="other")))
+        out.append(("account_staff.corrections", url_for("account_staff.corrections", show="decided")))
+        out.append(("termination_staff.queue", url_for("termination_staff.queue", show="closed")))
+    return out
+
+
+def _check(where: str, response, failures: list, seen: set, endpoint: str) -> None:
+    kind = response.headers.get("Content-Type", "")
+    body = response.get_data(as_text=True)
+    if kind.startswith("text/html"):
+        found, text = planted_markup(body)
+        failures += [f"{where}: {item}" for item in found]
+        if shows_payload(text):
+            seen.add(endpoint)
+    elif "json" in kind:
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", where
+        if shows_payload(json.dumps(json.loads(body), ensure_ascii=False)):
+            seen.add(endpoint)
+
+
+# pages that show the planted fields to someone; each must show the payload, as text
+MUST_SHOW = {
+    "account.activity_log", "account.data", "account.export_page", "account.export_json", "account.home",
+    "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue", "people.index", "policy.current",
+    "policy.version", "rooms.index", "rooms.play", "termination.confirmation", "termination.receipt",
+    "termination_staff.queue",
+}
+
+
+def test_no_planted_markup_on_any_page_fragment_document_or_email(world_app):
+    app = world_app
+    world = build_world(app)
+    _plant_columns()
+    clients = signed_in_clients(app, world)
+    failures, seen = [], set()
+    for where, response in _act_through_forms(app, world, clients):
+        _check(where, response, failures, seen, "forms")
+    _plant_columns()
+    _log_every_kind(world)
+
+    for endpoint, url in _urls(app, world):
+        for role in ROLES:
+            for headers in ({}, {"HX-Request": "true"}):
+                response = clients[role].get(url, headers=headers)
+                _check(f"GET {url} as {role}{' (htmx)' if headers else ''}", response, failures, seen, endpoint)
+    assert not failures, "\n".join(sorted(set(failures)))
+    assert MUST_SHOW <= seen, f"payload never shown (as text) on {sorted(MUST_SHOW - seen)}"
+
+    from portal.mail import deliver_due
+
+    deliver_due()
+    messages = [message_from_bytes(path.read_bytes(), policy=policy.default)
+                for path in sorted((Path(app.instance_path) / "outbox").glob("*.eml"))]
+    assert len(messages) >= 3, "the forms above send e-mail to the customer and the persons"
+    assert any(shows_payload(m.get_body(("plain",)).get_content()) for m in messages)
+    for message in messages:
+        assert [part.get_content_type() for part in message.walk()] == ["text/plain"], message["Subject"]
