@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+from sqlalchemy import String, cast, literal, update
+
+from portal import audit
+from portal.extensions import db
+
 # ≤ 100 characters: fits the shortest free-text columns (first and last name, city)
 SHORT = '"\'><b data-planted hx-post="/account/termination/request" hx-trigger="load" onfocus="x()">s</b>'
 # ≤ 200 characters: names, titles, messages, notes
@@ -61,3 +66,53 @@ def planted_markup(html: str) -> tuple[list[str], str]:
 def shows_payload(text: str) -> bool:
     """True when a payload reached the page, as text."""
     return any(payload in text for payload in (SHORT, LONG, EMAIL)) or "data-planted" in text
+
+
+def plant_columns() -> None:
+    """Overwrite every free-text column of every row with a payload."""
+    from portal.account.models import CorrectionRequest, Customer, LegalDisclosure, Recording, Room
+    from portal.auth.models import Identity, StaffRole, UserSession
+    from portal.consents.models import PolicyVersion
+    from portal.mail import OutboxMessage
+    from portal.people.models import AccessRequest, Delegate
+    from portal.termination.models import DeletedRecording, TerminationRequest
+
+    columns = {
+        Customer: dict(company_name=LONG, first_name=SHORT, last_name=SHORT, street=LONG, city=SHORT),
+        Room: dict(name=LONG), Recording: dict(title=LONG),
+        Delegate: dict(name=LONG, email=EMAIL),
+        Identity: dict(name=LONG, email=EMAIL), StaffRole: dict(email=EMAIL),
+        AccessRequest: dict(message=LONG, decision_note=LONG),
+        CorrectionRequest: dict(requested_value=LONG, note=LONG, decision_note=LONG),
+        LegalDisclosure: dict(recipient=LONG, legal_basis=LONG, data_disclosed=LONG),
+        UserSession: dict(user_agent=LONG),
+        TerminationRequest: dict(last_error=LONG),
+        DeletedRecording: dict(room_name=LONG, title=LONG),
+        PolicyVersion: dict(summary_pl=LONG, summary_en=LONG, text_pl=f"# {LONG}\n\n[x](javascript:x()) {LONG}",
+                            text_en=f"# {LONG}\n\n{LONG}"),
+        OutboxMessage: dict(subject=LONG, body=LONG),
+    }
+    for model, values in columns.items():
+        # addresses stay distinct per row (the portal matches people by address)
+        values = {name: (_unique_email(model) if value is EMAIL else value) for name, value in values.items()}
+        db.session.execute(update(model).values(**values))
+    db.session.execute(update(Customer).values(kind="company"))
+    db.session.commit()
+
+
+def _unique_email(model):
+    local, domain = EMAIL.rsplit('"@', 1)
+    return literal(local) + cast(model.id, String) + literal(f'"@{domain}')
+
+
+def log_every_kind(world) -> None:
+    """An event of every kind in customer A's log, each detail planted, done by an authorized person."""
+    from portal.account import activity
+    from portal.account.models import Customer
+
+    customer = db.session.scalar(db.select(Customer).where(Customer.number == world.numbers["a"]))
+    actors = [world.identities[r].id for r in ("delegate_a_recordings", "moderator", "customer_a")] + [None]
+    for n, kind in enumerate(sorted(activity.registered_kinds()) + ["unregistered_kind"]):
+        details = {key: LONG for key, _label, _choices in activity.describe(kind).details}
+        audit.record(kind, actor_id=actors[n % len(actors)], customer_id=customer.id, **details)
+    db.session.commit()

@@ -23,50 +23,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from flask import url_for
-from sqlalchemy import String, cast, literal, update
 
-from portal import audit
 from portal.extensions import db
-from tests.web.planted import EMAIL, LONG, SHORT, planted_markup, shows_payload
+from tests.web.planted import EMAIL, LONG, SHORT, log_every_kind, plant_columns, planted_markup, shows_payload
 from tests.web.test_authorization_matrix import MATRIX, RULES
 from tests.web.world import ROLES, build_world, csrf_token, signed_in_clients
-
-
-def _plant_columns() -> None:
-    """Overwrite every free-text column of every row with a payload."""
-    from portal.account.models import CorrectionRequest, Customer, LegalDisclosure, Recording, Room
-    from portal.auth.models import Identity, StaffRole, UserSession
-    from portal.consents.models import PolicyVersion
-    from portal.mail import OutboxMessage
-    from portal.people.models import AccessRequest, Delegate
-    from portal.termination.models import DeletedRecording, TerminationRequest
-
-    columns = {
-        Customer: dict(company_name=LONG, first_name=SHORT, last_name=SHORT, street=LONG, city=SHORT),
-        Room: dict(name=LONG), Recording: dict(title=LONG),
-        Delegate: dict(name=LONG, email=EMAIL),
-        Identity: dict(name=LONG, email=EMAIL), StaffRole: dict(email=EMAIL),
-        AccessRequest: dict(message=LONG, decision_note=LONG),
-        CorrectionRequest: dict(requested_value=LONG, note=LONG, decision_note=LONG),
-        LegalDisclosure: dict(recipient=LONG, legal_basis=LONG, data_disclosed=LONG),
-        UserSession: dict(user_agent=LONG),
-        TerminationRequest: dict(last_error=LONG),
-        DeletedRecording: dict(room_name=LONG, title=LONG),
-        PolicyVersion: dict(summary_pl=LONG, summary_en=LONG, text_pl=f"# {LONG}\n\n[x](javascript:x()) {LONG}",
-                            text_en=f"# {LONG}\n\n{LONG}"),
-        OutboxMessage: dict(subject=LONG, body=LONG),
-    }
-    for model, values in columns.items():
-        # addresses stay distinct per row (the portal matches people by address)
-        values = {name: (_unique_email(model) if value is EMAIL else value) for name, value in values.items()}
-        db.session.execute(update(model).values(**values))
-    db.session.execute(update(Customer).values(kind="company"))
-    db.session.commit()
-
-
-def _unique_email(model):
-    local, domain = EMAIL.rsplit('"@', 1)
-    return literal(local) + cast(model.id, String) + literal(f'"@{domain}')
 
 
 def _act_through_forms(app, world, clients) -> list:
@@ -106,19 +67,6 @@ def _act_through_forms(app, world, clients) -> list:
         post("privacy_officer", "account_staff.decide_correction", {"note": LONG},
              request_id=correction.id, decision="reject")
     return answers
-
-
-def _log_every_kind(world) -> None:
-    """An event of every kind in customer A's log, each detail planted, done by an authorized person."""
-    from portal.account import activity
-    from portal.account.models import Customer
-
-    customer = db.session.scalar(db.select(Customer).where(Customer.number == world.numbers["a"]))
-    actors = [world.identities[r].id for r in ("delegate_a_recordings", "moderator", "customer_a")] + [None]
-    for n, kind in enumerate(sorted(activity.registered_kinds()) + ["unregistered_kind"]):
-        details = {key: LONG for key, _label, _choices in activity.describe(kind).details}
-        audit.record(kind, actor_id=actors[n % len(actors)], customer_id=customer.id, **details)
-    db.session.commit()
 
 
 def _urls(app, world) -> list[tuple[str, str]]:
@@ -166,13 +114,13 @@ MUST_SHOW = {
 def test_no_planted_markup_on_any_page_fragment_document_or_email(world_app):
     app = world_app
     world = build_world(app)
-    _plant_columns()
+    plant_columns()
     clients = signed_in_clients(app, world)
     failures, seen = [], set()
     for where, response in _act_through_forms(app, world, clients):
         _check(where, response, failures, seen, "forms")
-    _plant_columns()
-    _log_every_kind(world)
+    plant_columns()
+    log_every_kind(world)
 
     for endpoint, url in _urls(app, world):
         for role in ROLES:
