@@ -1,11 +1,12 @@
 """Configuration from PORTAL_* environment variables, with defaults that work on a fresh machine."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
+
+# Provider is imported from here across the portal and its tests
+from portal.auth.provider_config import Provider, ProviderConfigError, providers_from_env  # noqa: F401
 
 DEV_ISSUER = "http://127.0.0.1:9400"
 DEV_CLIENT_ID = "mcx-portal-dev"
@@ -14,21 +15,6 @@ DEV_CLIENT_SECRET = "mcx-portal-dev-secret"
 
 class ConfigError(RuntimeError):
     """The environment does not describe a portal that may start."""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One OpenID provider the portal accepts sign-ins from."""
-
-    name: str
-    label: str
-    issuer: str
-    client_id: str
-    client_secret: str
-
-    @property
-    def metadata_url(self) -> str:
-        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
 def _providers(env: dict[str, str], production: bool) -> list[Provider]:
@@ -46,34 +32,12 @@ def _providers(env: dict[str, str], production: bool) -> list[Provider]:
             if not env.get(name):
                 raise ConfigError(f"{name} is not set: set it to the value your OpenID provider "
                                   "issued for the portal.")
-    providers = [
-        Provider(
-            name="mcx",
-            label=env.get("PORTAL_OIDC_LABEL", "MCX"),
-            issuer=issuer.rstrip("/"),
-            client_id=env.get("PORTAL_OIDC_CLIENT_ID", DEV_CLIENT_ID),
-            client_secret=env.get("PORTAL_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET),
-        )
-    ]
-    extra = env.get("PORTAL_OIDC_PROVIDERS")
-    if extra:
-        try:
-            entries = json.loads(extra)
-            for entry in entries:
-                providers.append(
-                    Provider(
-                        name=str(entry["name"]),
-                        label=str(entry.get("label") or entry["name"]),
-                        issuer=str(entry["issuer"]).rstrip("/"),
-                        client_id=str(entry["client_id"]),
-                        client_secret=str(entry.get("client_secret", "")),
-                    )
-                )
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ConfigError(
-                "PORTAL_OIDC_PROVIDERS must be a JSON list of objects with name, issuer, "
-                f"client_id and client_secret: {exc}"
-            ) from exc
+    try:
+        providers = providers_from_env(
+            env, issuer=issuer, client_id=env.get("PORTAL_OIDC_CLIENT_ID", DEV_CLIENT_ID),
+            client_secret=env.get("PORTAL_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET))
+    except ProviderConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     if production:
         plain = [p.issuer for p in providers if not p.issuer.startswith("https://")]
         if plain:

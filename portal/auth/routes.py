@@ -26,6 +26,16 @@ FAILURES = {
     "unknown_provider": _l("This identity provider is not configured in the portal."),
 }
 
+def _not_vouched_message(reason: str, provider: str) -> str:
+    """Why a verified e-mail linked nothing (SPEC "Trust per identity provider")."""
+    if reason == "domain":
+        return _("You signed in through %(provider)s, which does not speak for your e-mail address's domain, "
+                 "so we did not connect you to any customer account, invitation or staff role. Sign in "
+                 "through the identity provider that manages this address.", provider=provider)
+    return _("You signed in through %(provider)s, which may not confirm this e-mail address for a customer "
+             "account or a staff role, so we connected nothing. Sign in through %(primary)s.",
+             provider=provider, primary=oidc.providers()[0].label)
+
 
 def _signin_limit() -> str:
     return current_app.config["SIGNIN_RATE_LIMIT"]
@@ -80,6 +90,8 @@ def callback():
         flash(_("Your identity provider did not confirm your e-mail address, so we could not connect "
                 "you to a customer account, an invitation or a staff role. Confirm your e-mail "
                 "address with your provider and sign in again."), "warning")
+    elif result.not_vouched:
+        flash(_not_vouched_message(result.not_vouched, assertion.provider.label), "warning")
     elif result.ambiguous_customer:
         flash(_("Several customer accounts use your e-mail address, so none was connected "
                 "automatically. Please contact MCX support."), "warning")

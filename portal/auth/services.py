@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal import audit
 from portal.account.models import Customer
-from portal.auth import sessions
+from portal.auth import sessions, trust
 from portal.auth.models import Identity, StaffRole, StaffRoleName, UserSession
 from portal.auth.oidc import Assertion
 from portal.db_types import utcnow
@@ -28,6 +28,8 @@ class SignIn:
     linked: list[str] = field(default_factory=list)
     email_unverified: bool = False
     ambiguous_customer: bool = False
+    # why a verified e-mail linked nothing: the provider may not vouch for it ("domain"/"kind")
+    not_vouched: str | None = None
 
 
 def _normalize(email: str) -> str:
@@ -55,8 +57,15 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
 
     result_links: list[str] = []
     ambiguous = False
+    not_vouched = None
     if verified:
-        ambiguous = _link(identity, _normalize(email), result_links)
+        waiting = _waiting_for(identity, _normalize(email))
+        not_vouched = trust.refusal(assertion.provider, _normalize(email), waiting)
+        if not_vouched:
+            audit.record("identity_link_refused", actor_id=identity.id, provider=assertion.provider.name,
+                         issuer=issuer, reason=not_vouched, waiting=sorted(waiting.kinds()), ip=ip_address)
+        else:
+            ambiguous = _link(identity, waiting, result_links)
 
     auth_time = claims.get("auth_time")
     record = sessions.open_session(
@@ -72,23 +81,17 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
                  issuer=issuer, provider=assertion.provider.name, email_verified=verified,
                  linked=result_links, ip=ip_address)
     return SignIn(identity, record, result_links, email_unverified=not verified,
-                  ambiguous_customer=ambiguous)
+                  ambiguous_customer=ambiguous, not_vouched=not_vouched)
 
 
-def _link(identity: Identity, email: str, linked: list[str]) -> bool:
-    """Bind what waits for this e-mail and is not bound yet. Returns True if the customer was ambiguous."""
-    ambiguous = False
+def _waiting_for(identity: Identity, email: str) -> trust.Waiting:
+    """What waits for this e-mail and is not bound yet (a customer only if this identity has none)."""
+    customers = []
     if identity.customer_id is None:
         owned = select(Identity.customer_id).where(Identity.customer_id.is_not(None))
-        candidates = db.session.scalars(
+        customers = db.session.scalars(
             select(Customer).where(func.lower(Customer.email) == email, Customer.id.not_in(owned))
         ).all()
-        if len(candidates) == 1:
-            identity.customer_id = candidates[0].id
-            linked.append(f"customer:{candidates[0].number}")
-            audit.record("identity_linked_customer", actor_id=identity.id,
-                         customer_id=candidates[0].id, number=candidates[0].number)
-        ambiguous = len(candidates) > 1
     delegates = db.session.scalars(
         select(Delegate).where(
             func.lower(Delegate.email) == email,
@@ -96,20 +99,32 @@ def _link(identity: Identity, email: str, linked: list[str]) -> bool:
             Delegate.status.in_([DelegateStatus.INVITED, DelegateStatus.ACTIVE]),
         )
     ).all()
-    for delegate in delegates:
+    roles = db.session.scalars(
+        select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
+    ).all()
+    return trust.Waiting(customers=list(customers), delegates=list(delegates), roles=list(roles))
+
+
+def _link(identity: Identity, waiting: trust.Waiting, linked: list[str]) -> bool:
+    """Bind what waits for this e-mail. Returns True if the customer was ambiguous (none bound)."""
+    if len(waiting.customers) == 1:
+        customer = waiting.customers[0]
+        identity.customer_id = customer.id
+        linked.append(f"customer:{customer.number}")
+        audit.record("identity_linked_customer", actor_id=identity.id,
+                     customer_id=customer.id, number=customer.number)
+    for delegate in waiting.delegates:
         delegate.identity_id = identity.id
         delegate.status = DelegateStatus.ACTIVE
         linked.append(f"delegate:{delegate.id}")
         audit.record("identity_linked_delegate", actor_id=identity.id,
                      customer_id=delegate.customer_id, delegate_id=delegate.id)
-    for role in db.session.scalars(
-        select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
-    ):
+    for role in waiting.roles:
         role.identity_id = identity.id
         linked.append(f"role:{role.role}")
         audit.record("identity_linked_role", actor_id=identity.id, role=role.role)
     db.session.flush()
-    return ambiguous
+    return len(waiting.customers) > 1
 
 
 def refuse_sign_in(code: str, *, issuer: str | None, detail: str, ip_address: str | None) -> None:
