@@ -90,13 +90,22 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         if database_url.startswith(scheme):
             database_url = "postgresql+psycopg://" + database_url.removeprefix(scheme)
 
+    providers = _providers(env, production)
+    signing_key_file = env.get("PORTAL_OIDC_SIGNING_KEY_FILE") or str(instance / "oidc-signing-key.pem")
+    if production and any(p.token_endpoint_auth_method == "private_key_jwt" for p in providers) \
+            and not Path(signing_key_file).is_file():
+        raise ConfigError("PORTAL_OIDC_SIGNING_KEY_FILE must name the portal's PEM RSA private key: a provider "
+                          f"uses private_key_jwt and {signing_key_file} does not exist.")
+
     redis_url = env.get("PORTAL_REDIS_URL")
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "OIDC_PROVIDERS": _providers(env, production),
+        "OIDC_PROVIDERS": providers,
+        # the portal's private key for providers that use private_key_jwt (RFC 7523)
+        "OIDC_SIGNING_KEY_FILE": signing_key_file,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),

@@ -22,7 +22,7 @@ from tests import factories
 
 CLIENT_ID = "portal-tests"
 CLIENT_SECRET = "portal-tests-secret"
-PARTNER_DOMAIN = "partner.example"
+PARTNER_DOMAIN = "firma.example.pl"
 
 
 def free_port() -> int:

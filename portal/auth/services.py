@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal import audit
@@ -30,6 +31,8 @@ class SignIn:
     ambiguous_customer: bool = False
     # why a verified e-mail linked nothing: the provider may not vouch for it ("domain"/"kind")
     not_vouched: str | None = None
+    # the label of the provider through which this verified e-mail is already linked
+    linked_elsewhere: str | None = None
 
 
 def _normalize(email: str) -> str:
@@ -57,7 +60,7 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
 
     result_links: list[str] = []
     ambiguous = False
-    not_vouched = None
+    not_vouched = linked_elsewhere = None
     if verified:
         waiting = _waiting_for(identity, _normalize(email))
         not_vouched = trust.refusal(assertion.provider, _normalize(email), waiting)
@@ -66,6 +69,8 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
                          issuer=issuer, reason=not_vouched, waiting=sorted(waiting.kinds()), ip=ip_address)
         else:
             ambiguous = _link(identity, waiting, result_links)
+        if not waiting.kinds() and not _holds_anything(identity):
+            linked_elsewhere = _linked_elsewhere(identity, _normalize(email))
 
     auth_time = claims.get("auth_time")
     record = sessions.open_session(
@@ -81,7 +86,8 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
                  issuer=issuer, provider=assertion.provider.name, email_verified=verified,
                  linked=result_links, ip=ip_address)
     return SignIn(identity, record, result_links, email_unverified=not verified,
-                  ambiguous_customer=ambiguous, not_vouched=not_vouched)
+                  ambiguous_customer=ambiguous, not_vouched=not_vouched,
+                  linked_elsewhere=linked_elsewhere)
 
 
 def _waiting_for(identity: Identity, email: str) -> trust.Waiting:
@@ -103,6 +109,25 @@ def _waiting_for(identity: Identity, email: str) -> trust.Waiting:
         select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
     ).all()
     return trust.Waiting(customers=list(customers), delegates=list(delegates), roles=list(roles))
+
+
+def _holds_anything(identity: Identity) -> bool:
+    return identity.customer_id is not None or bool(identity.staff_roles) or db.session.scalar(
+        select(func.count()).select_from(Delegate).where(Delegate.identity_id == identity.id)) > 0
+
+
+def _linked_elsewhere(identity: Identity, email: str) -> str | None:
+    """The label of another provider whose identity already holds what this e-mail links, if any."""
+    holders = select(Identity.issuer).where(Identity.id != identity.id, Identity.issuer != identity.issuer)
+    issuer = db.session.scalar(holders.where(Identity.customer_id.in_(
+        select(Customer.id).where(func.lower(Customer.email) == email))).limit(1))
+    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
+        select(Delegate.identity_id).where(func.lower(Delegate.email) == email))).limit(1))
+    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
+        select(StaffRole.identity_id).where(func.lower(StaffRole.email) == email))).limit(1))
+    if issuer is None:
+        return None
+    return next((p.label for p in current_app.config["OIDC_PROVIDERS"] if p.issuer == issuer), issuer)
 
 
 def _link(identity: Identity, waiting: trust.Waiting, linked: list[str]) -> bool:
