@@ -21,6 +21,7 @@ from flask import current_app, request, session
 from joserfc.errors import JoseError
 
 from portal.auth import client_keys, pending
+from portal.auth.claims import UnusableClaims, check_subject
 from portal.config import Provider
 
 ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -189,6 +190,10 @@ def finish() -> Assertion:
     if "id_token" not in token or not token.get("userinfo"):
         raise SignInError("token_invalid", "no ID token")
     claims = dict(token["userinfo"])
+    try:
+        check_subject(claims.get("sub"))
+    except UnusableClaims as exc:
+        raise SignInError("claims_unusable", str(exc)) from exc
     _check_auth_time(claims, asked)
     if ("email" not in claims or "email_verified" not in claims) and meta.get("userinfo_endpoint"):
         claims = _with_userinfo(client, token, claims)

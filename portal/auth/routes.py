@@ -24,6 +24,9 @@ FAILURES = {
     "issuer_mismatch": _l("The answer came from a different identity provider than the one you chose. For your safety the sign-in was stopped."),
     "token_invalid": _l("The identity provider's answer could not be verified. For your safety the sign-in was stopped."),
     "unknown_provider": _l("This identity provider is not configured in the portal."),
+    "claims_unusable": _l("Your identity provider sent an identifier we cannot use (too long or with "
+                          "characters that are not allowed), so the sign-in was stopped. Nothing was "
+                          "changed. Please contact your provider's administrator or MCX support."),
     "not_reauthenticated": _l("Your identity provider did not confirm that you signed in again just now, so the "
                               "action that needs it was not carried out. You are still signed in. If this "
                               "happens again, your provider may not support re-authentication: please contact "
@@ -104,7 +107,11 @@ def callback():
     db.session.commit()
     session["sid"] = result.session.id
     login_user(result.identity)
-    if result.email_unverified:
+    if result.email_unusable:
+        flash(_("Your identity provider sent an e-mail address we cannot use (it must be exactly one "
+                "address), so we could not connect you to a customer account, an invitation or a staff "
+                "role. Please ask your provider's administrator to correct it."), "warning")
+    elif result.email_unverified:
         flash(_("Your identity provider did not confirm your e-mail address, so we could not connect "
                 "you to a customer account, an invitation or a staff role. Confirm your e-mail "
                 "address with your provider and sign in again."), "warning")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal import audit
 from portal.account.models import Customer
+from portal.auth import claims as provider_claims
 from portal.auth import sessions, trust
 from portal.auth.models import Identity, StaffRole, StaffRoleName, UserSession
 from portal.auth.oidc import Assertion
@@ -28,6 +29,8 @@ class SignIn:
     session: UserSession
     linked: list[str] = field(default_factory=list)
     email_unverified: bool = False
+    # the provider's e-mail claim was not a single address (e.g. a list or a display name)
+    email_unusable: bool = False
     ambiguous_customer: bool = False
     # why a verified e-mail linked nothing: the provider may not vouch for it ("domain"/"kind")
     not_vouched: str | None = None
@@ -49,12 +52,14 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
     if identity is None:
         identity = Identity(issuer=issuer, subject=claims["sub"])
         db.session.add(identity)
-    email = claims.get("email")
+    # an e-mail claim counts only as exactly one address; anything else is as if none was sent
+    email = provider_claims.single_address(claims.get("email"))
+    email_unusable = claims.get("email") is not None and email is None
     # only a JSON true counts: "true" strings or absent claims are not a verification
-    verified = claims.get("email_verified") is True and isinstance(email, str) and "@" in email
-    identity.email = email if isinstance(email, str) else None
+    verified = claims.get("email_verified") is True and email is not None
+    identity.email = email
     identity.email_verified = verified
-    identity.name = claims.get("name") if isinstance(claims.get("name"), str) else identity.name
+    identity.name = provider_claims.clean_text(claims.get("name"), provider_claims.MAX_NAME) or identity.name
     identity.last_sign_in_at = utcnow()
     db.session.flush()
 
@@ -78,14 +83,14 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
         provider=assertion.provider.name,
         id_token=assertion.id_token,
         auth_time=datetime.fromtimestamp(auth_time, UTC) if isinstance(auth_time, int) else utcnow(),
-        provider_sid=claims.get("sid") if isinstance(claims.get("sid"), str) else None,
+        provider_sid=provider_claims.clean_sid(claims.get("sid")),
         user_agent=user_agent,
         ip_address=ip_address,
     )
     audit.record("sign_in", actor_id=identity.id, customer_id=identity.customer_id,
                  issuer=issuer, provider=assertion.provider.name, email_verified=verified,
                  linked=result_links, ip=ip_address)
-    return SignIn(identity, record, result_links, email_unverified=not verified,
+    return SignIn(identity, record, result_links, email_unverified=not verified, email_unusable=email_unusable,
                   ambiguous_customer=ambiguous, not_vouched=not_vouched,
                   linked_elsewhere=linked_elsewhere)
 
@@ -154,7 +159,9 @@ def _link(identity: Identity, waiting: trust.Waiting, linked: list[str]) -> bool
 
 def refuse_sign_in(code: str, *, issuer: str | None, detail: str, ip_address: str | None) -> None:
     """Leave a trace of a refused sign-in; nothing else is created."""
-    audit.record("sign_in_refused", reason=code, issuer=issuer, detail=detail[:500], ip=ip_address)
+    # the detail may quote the provider's own words (its `error`): one clean line, bounded
+    audit.record("sign_in_refused", reason=code, issuer=issuer,
+                 detail=provider_claims.clean_text(detail, 500) or "", ip=ip_address)
 
 
 def sign_out(record: UserSession) -> None:
