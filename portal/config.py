@@ -1,11 +1,12 @@
 """Configuration from PORTAL_* environment variables, with defaults that work on a fresh machine."""
 from __future__ import annotations
 
-import json
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
+
+# Provider is imported from here across the portal and its tests
+from portal.auth.provider_config import Provider, ProviderConfigError, providers_from_env  # noqa: F401
 
 DEV_ISSUER = "http://127.0.0.1:9400"
 DEV_CLIENT_ID = "mcx-portal-dev"
@@ -14,21 +15,6 @@ DEV_CLIENT_SECRET = "mcx-portal-dev-secret"
 
 class ConfigError(RuntimeError):
     """The environment does not describe a portal that may start."""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """One OpenID provider the portal accepts sign-ins from."""
-
-    name: str
-    label: str
-    issuer: str
-    client_id: str
-    client_secret: str
-
-    @property
-    def metadata_url(self) -> str:
-        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
 def _providers(env: dict[str, str], production: bool) -> list[Provider]:
@@ -46,34 +32,12 @@ def _providers(env: dict[str, str], production: bool) -> list[Provider]:
             if not env.get(name):
                 raise ConfigError(f"{name} is not set: set it to the value your OpenID provider "
                                   "issued for the portal.")
-    providers = [
-        Provider(
-            name="mcx",
-            label=env.get("PORTAL_OIDC_LABEL", "MCX"),
-            issuer=issuer.rstrip("/"),
-            client_id=env.get("PORTAL_OIDC_CLIENT_ID", DEV_CLIENT_ID),
-            client_secret=env.get("PORTAL_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET),
-        )
-    ]
-    extra = env.get("PORTAL_OIDC_PROVIDERS")
-    if extra:
-        try:
-            entries = json.loads(extra)
-            for entry in entries:
-                providers.append(
-                    Provider(
-                        name=str(entry["name"]),
-                        label=str(entry.get("label") or entry["name"]),
-                        issuer=str(entry["issuer"]).rstrip("/"),
-                        client_id=str(entry["client_id"]),
-                        client_secret=str(entry.get("client_secret", "")),
-                    )
-                )
-        except (ValueError, TypeError, KeyError) as exc:
-            raise ConfigError(
-                "PORTAL_OIDC_PROVIDERS must be a JSON list of objects with name, issuer, "
-                f"client_id and client_secret: {exc}"
-            ) from exc
+    try:
+        providers = providers_from_env(
+            env, issuer=issuer, client_id=env.get("PORTAL_OIDC_CLIENT_ID", DEV_CLIENT_ID),
+            client_secret=env.get("PORTAL_OIDC_CLIENT_SECRET", DEV_CLIENT_SECRET))
+    except ProviderConfigError as exc:
+        raise ConfigError(str(exc)) from exc
     if production:
         plain = [p.issuer for p in providers if not p.issuer.startswith("https://")]
         if plain:
@@ -126,13 +90,22 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         if database_url.startswith(scheme):
             database_url = "postgresql+psycopg://" + database_url.removeprefix(scheme)
 
+    providers = _providers(env, production)
+    signing_key_file = env.get("PORTAL_OIDC_SIGNING_KEY_FILE") or str(instance / "oidc-signing-key.pem")
+    if production and any(p.token_endpoint_auth_method == "private_key_jwt" for p in providers) \
+            and not Path(signing_key_file).is_file():
+        raise ConfigError("PORTAL_OIDC_SIGNING_KEY_FILE must name the portal's PEM RSA private key: a provider "
+                          f"uses private_key_jwt and {signing_key_file} does not exist.")
+
     redis_url = env.get("PORTAL_REDIS_URL")
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "OIDC_PROVIDERS": _providers(env, production),
+        "OIDC_PROVIDERS": providers,
+        # the portal's private key for providers that use private_key_jwt (RFC 7523)
+        "OIDC_SIGNING_KEY_FILE": signing_key_file,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),

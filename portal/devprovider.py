@@ -24,7 +24,7 @@ class ProviderProcess:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 20) -> ProviderProcess:
-        args = [sys.executable, "-m", "oidc_provider_mock", "--host", self.host, "--port", str(self.port),
+        args = [sys.executable, "-m", "portal.devprovider", "--host", self.host, "--port", str(self.port),
                 "--require-nonce"]
         for user in self.users:
             args += ["--user-claims", json.dumps(user)]
@@ -56,3 +56,21 @@ class ProviderProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+
+
+def main() -> None:
+    """Run oidc-provider-mock, with `auth_time` in its ID tokens (OIDC Core §2).
+
+    The mock keeps no session: the person authenticates at every authorization, and the code is
+    redeemed seconds later, so the redemption time is the authentication time. Without it the
+    portal could not tell a fresh sign-in (`prompt=login`, `max_age`) from an old one.
+    """
+    from oidc_provider_mock import _storage
+    from oidc_provider_mock.__main__ import run
+
+    _storage.AuthorizationCode.get_auth_time = lambda _code: int(time.time())
+    run()
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ from tests import factories
 
 CLIENT_ID = "portal-tests"
 CLIENT_SECRET = "portal-tests-secret"
+PARTNER_DOMAIN = "firma.example.pl"
 
 
 def free_port() -> int:
@@ -94,11 +95,15 @@ def partner_provider(tmp_path_factory):
 
 
 def provider_configs(provider, partner_provider):
+    from portal.auth.provider_config import LINK_KINDS
     from portal.config import Provider
 
     return [
-        Provider("mcx", "MCX", provider.issuer, CLIENT_ID, CLIENT_SECRET),
-        Provider("partner", "Partner SSO", partner_provider.issuer, CLIENT_ID, CLIENT_SECRET),
+        Provider("mcx", "MCX", provider.issuer, CLIENT_ID, CLIENT_SECRET,
+                 links=frozenset(LINK_KINDS), domains=None),
+        # an employer's SSO with the defaults of any provider but the primary
+        Provider("partner", "Partner SSO", partner_provider.issuer, CLIENT_ID, CLIENT_SECRET,
+                 domains=(PARTNER_DOMAIN,)),
     ]
 
 

@@ -39,13 +39,11 @@ class LogoutTokenError(ValueError):
     """The logout token is not acceptable; nothing was ended."""
 
 
-def _limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
 @bp.post("/backchannel-logout")
 @csrf.exempt  # server to server: the signed logout token is the authentication
-@limiter.limit(_limit)
+# A provider ending many sessions at once (or many people behind one address) must never be
+# turned away by the sign-in limit meant for browsers; a refused logout would leave sessions open.
+@limiter.exempt
 def backchannel_logout():
     """End the sessions a provider's logout token names."""
     try:
@@ -141,7 +139,8 @@ def remember(provider: Provider, claims: dict) -> None:
         SeenLogoutToken.issuer == provider.issuer, SeenLogoutToken.jti == claims["jti"]))
     if seen is not None:
         raise LogoutTokenError("this logout token was already used (jti seen before)")
-    expires = datetime.fromtimestamp(claims["exp"], UTC)
+    # the token stays acceptable until exp plus the leeway `validate` allows: remember it that long
+    expires = datetime.fromtimestamp(claims["exp"] + LEEWAY_SECONDS, UTC)
     try:
         with db.session.begin_nested():
             db.session.add(SeenLogoutToken(issuer=provider.issuer, jti=claims["jti"], expires_at=expires))

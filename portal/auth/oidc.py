@@ -9,19 +9,26 @@ token's.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import current_app, request, session
 from joserfc.errors import JoseError
 
+from portal.auth import client_keys, pending
+from portal.auth.claims import UnusableClaims, check_subject
 from portal.config import Provider
 
 ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 SCOPE = "openid email profile"
 HTTP_TIMEOUT = 10
+# clock difference tolerated between the provider and us (auth_time in the future, fresh sign-in)
+LEEWAY_SECONDS = 60
 
 
 class SignInError(Exception):
@@ -44,21 +51,38 @@ class Assertion:
 
 def init_app(app) -> None:
     # one registry per app: Authlib caches clients and provider metadata on it
-    oauth = OAuth(app)
-    app.extensions["portal_oauth"] = oauth
+    app.extensions["portal_oauth"] = OAuth(app)
+    key = None
+    if any(p.token_endpoint_auth_method == "private_key_jwt" for p in app.config["OIDC_PROVIDERS"]):
+        key = client_keys.load_or_create(app.config["OIDC_SIGNING_KEY_FILE"],
+                                         create=app.config.get("PORTAL_ENV") != "production")
+    app.extensions["portal_signing_key"] = key
     for provider in app.config["OIDC_PROVIDERS"]:
-        oauth.register(
-            name=provider.name,
-            client_id=provider.client_id,
-            client_secret=provider.client_secret,
-            server_metadata_url=provider.metadata_url,
-            client_kwargs={
-                "scope": SCOPE,
-                "code_challenge_method": "S256",
-                "token_endpoint_auth_method": "client_secret_basic",
-                "timeout": HTTP_TIMEOUT,
-            },
-        )
+        register(app, provider)
+
+
+def register(app, provider: Provider) -> None:
+    """Register `provider` with Authlib, authenticating at its token endpoint as configured
+    (RFC 6749 §2.3.1 client_secret_basic / client_secret_post, RFC 7523 private_key_jwt)."""
+    method = provider.token_endpoint_auth_method
+    extra = {}
+    secret = provider.client_secret
+    if method == "private_key_jwt":
+        secret = app.extensions["portal_signing_key"]
+        extra["client_auth_methods"] = [PrivateKeyJWT(headers={"kid": secret.kid})]
+    app.extensions["portal_oauth"].register(
+        name=provider.name,
+        client_id=provider.client_id,
+        client_secret=secret,
+        server_metadata_url=provider.metadata_url,
+        client_kwargs={
+            "scope": SCOPE,
+            "code_challenge_method": "S256",
+            "token_endpoint_auth_method": method,
+            "timeout": HTTP_TIMEOUT,
+        },
+        **extra,
+    )
 
 
 def providers() -> list[Provider]:
@@ -96,11 +120,22 @@ def metadata(provider: Provider) -> dict:
     return meta
 
 
-def start(provider: Provider, redirect_uri: str, *, force_login: bool = False):
-    """Redirect to the provider's authorization endpoint (code flow, PKCE S256, state, nonce)."""
+def start(provider: Provider, redirect_uri: str, *, force_login: bool = False, with_max_age: bool = True):
+    """Redirect to the provider's authorization endpoint (code flow, PKCE S256, state, nonce).
+
+    `force_login` asks for a fresh sign-in (OIDC Core §3.1.2.1: `prompt=login`, and `max_age=0`
+    unless `with_max_age` is False, for providers that refuse it); the answer must then carry
+    an `auth_time` from after this moment.
+    """
     metadata(provider)
-    extra = {"prompt": "login", "max_age": 0} if force_login else {}
-    return _client(provider).authorize_redirect(redirect_uri, **extra)
+    extra = {}
+    if force_login:
+        extra = {"prompt": "login", "max_age": 0} if with_max_age else {"prompt": "login"}
+    pending.prune()
+    response = _client(provider).authorize_redirect(redirect_uri, **extra)
+    state = parse_qs(urlsplit(response.headers["Location"]).query).get("state", [""])[0]
+    pending.remember(state, fresh=force_login, with_max_age=force_login and with_max_age)
+    return response
 
 
 def provider_for_state(state: str | None) -> Provider | None:
@@ -115,11 +150,16 @@ def finish() -> Assertion:
     state = request.args.get("state")
     provider = provider_for_state(state)
     error = request.args.get("error")
+    asked = pending.asked(state) if provider is not None else {}
+    pending.forget(state)
     if error:
         # An error answer grants nothing, so it is reported even when a provider leaves out
         # `state` (which RFC 6749 §4.1.2.1 requires); a pending state is discarded.
         if provider is not None:
             _client(provider).framework.clear_state_data(session, state)
+        if error != "access_denied" and asked.get("max_age"):
+            # some providers refuse `max_age`; `prompt=login` alone still asks for a fresh sign-in
+            raise SignInError("max_age_refused", error)
         raise SignInError("cancelled" if error in ("access_denied", "login_required") else "provider_error", error)
     if provider is None:
         raise SignInError("state_mismatch")
@@ -141,20 +181,56 @@ def finish() -> Assertion:
         token = client.authorize_access_token(claims_options=claims_options)
     except requests.RequestException as exc:
         raise SignInError("provider_unreachable", str(exc)) from exc
-    except (OAuthError, JoseError, ValueError, KeyError) as exc:
+    except OAuthError as exc:
+        # RFC 6749 §5.2: invalid_client means the provider does not accept our client credentials
+        code = "client_auth_refused" if exc.error in ("invalid_client", "unauthorized_client") else "token_invalid"
+        raise SignInError(code, repr(exc)) from exc
+    except (JoseError, ValueError, KeyError) as exc:
         raise SignInError("token_invalid", repr(exc)) from exc
     if "id_token" not in token or not token.get("userinfo"):
         raise SignInError("token_invalid", "no ID token")
     claims = dict(token["userinfo"])
+    try:
+        check_subject(claims.get("sub"))
+    except UnusableClaims as exc:
+        raise SignInError("claims_unusable", str(exc)) from exc
+    _check_auth_time(claims, asked)
     if ("email" not in claims or "email_verified" not in claims) and meta.get("userinfo_endpoint"):
         claims = _with_userinfo(client, token, claims)
     return Assertion(provider=provider, claims=claims, id_token=token["id_token"])
+
+
+def _check_auth_time(claims: dict, asked: dict) -> None:
+    """Validate `auth_time` (OIDC Core §2, §3.1.3.7 item 13) and normalise it in `claims`.
+
+    A value that is not a positive number counts as missing (some providers send 0). One in
+    the future beyond the leeway makes the token invalid. When we asked for a fresh sign-in,
+    a missing `auth_time` or one from before we asked is refused: the provider did not show
+    that the person signed in again, and the action that needed it must not go ahead.
+    """
+    value = claims.pop("auth_time", None)
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    auth_time = int(value) if valid else None
+    if auth_time is not None and auth_time > time.time() + LEEWAY_SECONDS:
+        raise SignInError("token_invalid", f"auth_time {auth_time} is in the future")
+    if asked.get("fresh"):
+        if auth_time is None:
+            raise SignInError("not_reauthenticated", "no auth_time in the answer to a fresh sign-in")
+        if auth_time < asked.get("at", 0) - LEEWAY_SECONDS:
+            raise SignInError("not_reauthenticated", f"auth_time {auth_time} is before the fresh sign-in was asked")
+    if auth_time is not None:
+        claims["auth_time"] = auth_time
 
 
 def _with_userinfo(client, token, claims: dict) -> dict:
     """Fill claims the ID token left out from UserInfo, which must describe the same subject."""
     try:
         info = dict(client.userinfo(token=token))
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        # 401/403: the provider does not let our client read UserInfo (scope or client set-up)
+        code = "userinfo_refused" if status in (401, 403) else "provider_unreachable"
+        raise SignInError(code, str(exc)) from exc
     except requests.RequestException as exc:
         raise SignInError("provider_unreachable", str(exc)) from exc
     except ValueError as exc:

@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal import audit
 from portal.account.models import Customer
-from portal.auth import sessions
+from portal.auth import claims as provider_claims
+from portal.auth import sessions, trust
 from portal.auth.models import Identity, StaffRole, StaffRoleName, UserSession
 from portal.auth.oidc import Assertion
 from portal.db_types import utcnow
@@ -27,7 +29,13 @@ class SignIn:
     session: UserSession
     linked: list[str] = field(default_factory=list)
     email_unverified: bool = False
+    # the provider's e-mail claim was not a single address (e.g. a list or a display name)
+    email_unusable: bool = False
     ambiguous_customer: bool = False
+    # why a verified e-mail linked nothing: the provider may not vouch for it ("domain"/"kind")
+    not_vouched: str | None = None
+    # the label of the provider through which this verified e-mail is already linked
+    linked_elsewhere: str | None = None
 
 
 def _normalize(email: str) -> str:
@@ -44,19 +52,30 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
     if identity is None:
         identity = Identity(issuer=issuer, subject=claims["sub"])
         db.session.add(identity)
-    email = claims.get("email")
+    # an e-mail claim counts only as exactly one address; anything else is as if none was sent
+    email = provider_claims.single_address(claims.get("email"))
+    email_unusable = claims.get("email") is not None and email is None
     # only a JSON true counts: "true" strings or absent claims are not a verification
-    verified = claims.get("email_verified") is True and isinstance(email, str) and "@" in email
-    identity.email = email if isinstance(email, str) else None
+    verified = claims.get("email_verified") is True and email is not None
+    identity.email = email
     identity.email_verified = verified
-    identity.name = claims.get("name") if isinstance(claims.get("name"), str) else identity.name
+    identity.name = provider_claims.clean_text(claims.get("name"), provider_claims.MAX_NAME) or identity.name
     identity.last_sign_in_at = utcnow()
     db.session.flush()
 
     result_links: list[str] = []
     ambiguous = False
+    not_vouched = linked_elsewhere = None
     if verified:
-        ambiguous = _link(identity, _normalize(email), result_links)
+        waiting = _waiting_for(identity, _normalize(email))
+        not_vouched = trust.refusal(assertion.provider, _normalize(email), waiting)
+        if not_vouched:
+            audit.record("identity_link_refused", actor_id=identity.id, provider=assertion.provider.name,
+                         issuer=issuer, reason=not_vouched, waiting=sorted(waiting.kinds()), ip=ip_address)
+        else:
+            ambiguous = _link(identity, waiting, result_links)
+        if not waiting.kinds() and not _holds_anything(identity):
+            linked_elsewhere = _linked_elsewhere(identity, _normalize(email))
 
     auth_time = claims.get("auth_time")
     record = sessions.open_session(
@@ -64,31 +83,26 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
         provider=assertion.provider.name,
         id_token=assertion.id_token,
         auth_time=datetime.fromtimestamp(auth_time, UTC) if isinstance(auth_time, int) else utcnow(),
-        provider_sid=claims.get("sid") if isinstance(claims.get("sid"), str) else None,
+        provider_sid=provider_claims.clean_sid(claims.get("sid")),
         user_agent=user_agent,
         ip_address=ip_address,
     )
     audit.record("sign_in", actor_id=identity.id, customer_id=identity.customer_id,
                  issuer=issuer, provider=assertion.provider.name, email_verified=verified,
                  linked=result_links, ip=ip_address)
-    return SignIn(identity, record, result_links, email_unverified=not verified,
-                  ambiguous_customer=ambiguous)
+    return SignIn(identity, record, result_links, email_unverified=not verified, email_unusable=email_unusable,
+                  ambiguous_customer=ambiguous, not_vouched=not_vouched,
+                  linked_elsewhere=linked_elsewhere)
 
 
-def _link(identity: Identity, email: str, linked: list[str]) -> bool:
-    """Bind what waits for this e-mail and is not bound yet. Returns True if the customer was ambiguous."""
-    ambiguous = False
+def _waiting_for(identity: Identity, email: str) -> trust.Waiting:
+    """What waits for this e-mail and is not bound yet (a customer only if this identity has none)."""
+    customers = []
     if identity.customer_id is None:
         owned = select(Identity.customer_id).where(Identity.customer_id.is_not(None))
-        candidates = db.session.scalars(
+        customers = db.session.scalars(
             select(Customer).where(func.lower(Customer.email) == email, Customer.id.not_in(owned))
         ).all()
-        if len(candidates) == 1:
-            identity.customer_id = candidates[0].id
-            linked.append(f"customer:{candidates[0].number}")
-            audit.record("identity_linked_customer", actor_id=identity.id,
-                         customer_id=candidates[0].id, number=candidates[0].number)
-        ambiguous = len(candidates) > 1
     delegates = db.session.scalars(
         select(Delegate).where(
             func.lower(Delegate.email) == email,
@@ -96,25 +110,58 @@ def _link(identity: Identity, email: str, linked: list[str]) -> bool:
             Delegate.status.in_([DelegateStatus.INVITED, DelegateStatus.ACTIVE]),
         )
     ).all()
-    for delegate in delegates:
+    roles = db.session.scalars(
+        select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
+    ).all()
+    return trust.Waiting(customers=list(customers), delegates=list(delegates), roles=list(roles))
+
+
+def _holds_anything(identity: Identity) -> bool:
+    return identity.customer_id is not None or bool(identity.staff_roles) or db.session.scalar(
+        select(func.count()).select_from(Delegate).where(Delegate.identity_id == identity.id)) > 0
+
+
+def _linked_elsewhere(identity: Identity, email: str) -> str | None:
+    """The label of another provider whose identity already holds what this e-mail links, if any."""
+    holders = select(Identity.issuer).where(Identity.id != identity.id, Identity.issuer != identity.issuer)
+    issuer = db.session.scalar(holders.where(Identity.customer_id.in_(
+        select(Customer.id).where(func.lower(Customer.email) == email))).limit(1))
+    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
+        select(Delegate.identity_id).where(func.lower(Delegate.email) == email))).limit(1))
+    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
+        select(StaffRole.identity_id).where(func.lower(StaffRole.email) == email))).limit(1))
+    if issuer is None:
+        return None
+    return next((p.label for p in current_app.config["OIDC_PROVIDERS"] if p.issuer == issuer), issuer)
+
+
+def _link(identity: Identity, waiting: trust.Waiting, linked: list[str]) -> bool:
+    """Bind what waits for this e-mail. Returns True if the customer was ambiguous (none bound)."""
+    if len(waiting.customers) == 1:
+        customer = waiting.customers[0]
+        identity.customer_id = customer.id
+        linked.append(f"customer:{customer.number}")
+        audit.record("identity_linked_customer", actor_id=identity.id,
+                     customer_id=customer.id, number=customer.number)
+    for delegate in waiting.delegates:
         delegate.identity_id = identity.id
         delegate.status = DelegateStatus.ACTIVE
         linked.append(f"delegate:{delegate.id}")
         audit.record("identity_linked_delegate", actor_id=identity.id,
                      customer_id=delegate.customer_id, delegate_id=delegate.id)
-    for role in db.session.scalars(
-        select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
-    ):
+    for role in waiting.roles:
         role.identity_id = identity.id
         linked.append(f"role:{role.role}")
         audit.record("identity_linked_role", actor_id=identity.id, role=role.role)
     db.session.flush()
-    return ambiguous
+    return len(waiting.customers) > 1
 
 
 def refuse_sign_in(code: str, *, issuer: str | None, detail: str, ip_address: str | None) -> None:
     """Leave a trace of a refused sign-in; nothing else is created."""
-    audit.record("sign_in_refused", reason=code, issuer=issuer, detail=detail[:500], ip=ip_address)
+    # the detail may quote the provider's own words (its `error`): one clean line, bounded
+    audit.record("sign_in_refused", reason=code, issuer=issuer,
+                 detail=provider_claims.clean_text(detail, 500) or "", ip=ip_address)
 
 
 def sign_out(record: UserSession) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, flash, g, make_response, redirect, request, session
+from flask import current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_login import current_user, login_url
 from sqlalchemy import and_, select, update
 
@@ -34,6 +34,14 @@ def init_app(app) -> None:
 
 def _unauthorized():
     """Send a signed-out (or revoked) person to sign in; htmx requests navigate the whole page."""
+    if g.get("ended_at_provider"):
+        # said on a page of its own, before the person is sent to their provider again
+        target = url_for("auth.ended_at_provider", next=request.full_path.rstrip("?"))
+        if getattr(request, "htmx", False):
+            response = make_response("", 204)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target)
     if g.get("session_expired"):
         flash(_l("You were signed out because your session expired. Please sign in again."), "info")
     else:
@@ -52,6 +60,8 @@ def load_identity(identity_id: str) -> Identity | None:
         return None
     record = db.session.get(UserSession, sid)
     if record is None or record.revoked_at is not None or str(record.identity_id) != identity_id:
+        if record is not None and record.revoked_reason == "backchannel_logout":
+            g.ended_at_provider = True
         session.clear()
         return None
     now = utcnow()

@@ -236,3 +236,41 @@ def test_a_token_of_one_provider_cannot_end_sessions_at_another(client, lo, jan,
 def test_the_route_needs_no_csrf_token_but_only_accepts_post(client, lo, jan):
     assert client.get("/auth/backchannel-logout").status_code == 405
     assert post(client, lo.token()).status_code == 200  # the test client sends no CSRF token here
+
+
+def test_logout_is_never_throttled_by_the_sign_in_limit(app, client, lo, jan):
+    app.config["SIGNIN_RATE_LIMIT"] = "2 per minute"
+    assert [client.get("/auth/login?provider=mcx").status_code for _ in range(3)][-1] == 429
+
+    answers = [post(client, lo.token({"sid": f"other-{n}"})).status_code for n in range(5)]
+    answers.append(post(client, lo.token({"sid": "sid-1"})).status_code)
+
+    assert answers == [200] * 6
+    assert jan["sid-1"].get("/account/").status_code == 302
+
+
+def test_a_token_is_remembered_as_long_as_it_could_be_accepted(app, client, lo, jan):
+    """Just past `exp`, a token is still accepted within the leeway: its jti must still be known."""
+    now = int(time.time())
+    token = lo.token({"iat": now - 300, "exp": now - 10})
+    assert post(client, token).status_code == 200
+    again = browser_signed_in(app, jan["identity"], "lo", "sid-1")
+    post(client, lo.token({"sid": "unrelated"}))  # purges what may be forgotten
+
+    replay = post(client, token)
+
+    assert replay.status_code == 400 and "jti" in replay.json["error_description"]
+    assert again.get("/account/").status_code == 200
+
+
+def test_the_next_page_says_the_session_was_ended_at_the_provider(client, lo, jan):
+    assert post(client, lo.token()).status_code == 200
+
+    response = jan["sid-1"].get("/account/data")
+
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/ended")
+    page = jan["sid-1"].get(response.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-reason="backchannel_logout"' in text
+    assert "dostawcy tożsamości" in text
+    assert "/auth/login?next=/account/data" in text.replace("%2F", "/")

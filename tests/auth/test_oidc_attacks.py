@@ -4,10 +4,6 @@ The provider is a real process (tests/support/evil_provider.py) told how to misb
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -15,52 +11,8 @@ import requests
 from sqlalchemy import func, select
 
 from portal.audit import AuditEvent
-from portal.auth import oidc
 from portal.auth.models import Identity, UserSession
-from portal.config import Provider
 from portal.extensions import db
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-USER = {"sub": "evil-user", "email": "ofiara@przyklad.pl", "email_verified": True, "name": "Ofiara"}
-
-
-@pytest.fixture(scope="session")
-def evil_provider(tmp_path_factory):
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("evil") / "provider.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "tests.support.evil_provider", "--port", str(port)],
-                               cwd=ROOT, stdout=log, stderr=log)
-    issuer = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
-    yield issuer
-    process.terminate()
-    process.wait(5)
-    log.close()
-
-
-@pytest.fixture
-def evil(app, evil_provider):
-    """Configure the misbehaving provider in the app, next to the regular ones."""
-    app.config["OIDC_PROVIDERS"].append(Provider("evil", "Evil", evil_provider, CLIENT_ID, CLIENT_SECRET))
-    app.extensions["portal_oauth"].register(
-        name="evil", client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-        server_metadata_url=f"{evil_provider}/.well-known/openid-configuration",
-        client_kwargs={"scope": oidc.SCOPE, "code_challenge_method": "S256",
-                       "token_endpoint_auth_method": "client_secret_basic", "timeout": 5})
-
-    def control(mode="normal", **extra):
-        requests.post(f"{evil_provider}/_control", json={"mode": mode, "claims": USER, **extra},
-                      timeout=5).raise_for_status()
-
-    control.issuer = evil_provider
-    yield control
-    control("normal")
 
 
 def sign_in(client):

@@ -37,6 +37,9 @@ def create(issuer: str) -> Flask:
         state["mode"] = body.get("mode", "normal")
         state["claims"] = body.get("claims", state["claims"])
         state["response_iss"] = body.get("response_iss")
+        # how the portal must authenticate at /token, and the public keys it published for that
+        state["client_auth"] = body.get("client_auth", "client_secret_basic")
+        state["client_jwks"] = body.get("client_jwks")
         return "", 204
 
     @app.get("/_stats")
@@ -56,7 +59,7 @@ def create(issuer: str) -> Flask:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["none"] if mode == "advertise_none" else ["RS256", "none", "HS256"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
             "authorization_response_iss_parameter_supported": mode == "require_response_iss",
         })
 
@@ -70,6 +73,11 @@ def create(issuer: str) -> Flask:
         args = request.args
         if args.get("client_id") != CLIENT_ID or args.get("code_challenge_method") != "S256":
             return "bad request", 400
+        state["stats"]["authorize"] = state["stats"].get("authorize", 0) + 1
+        state["stats"]["last_authorize"] = dict(args)
+        if state["mode"] == "reject_max_age" and "max_age" in args:
+            return redirect(f"{args['redirect_uri']}?" + urlencode(
+                {"error": "invalid_request", "error_description": "max_age is not supported", "state": args["state"]}))
         code = secrets.token_urlsafe(16)
         state["codes"][code] = {"nonce": args.get("nonce"), "challenge": args["code_challenge"],
                                 "redirect_uri": args["redirect_uri"]}
@@ -83,8 +91,7 @@ def create(issuer: str) -> Flask:
     @app.post("/token")
     def token():
         state["stats"]["token"] += 1
-        auth = request.authorization
-        if not auth or auth.username != CLIENT_ID or auth.password != CLIENT_SECRET:
+        if state["mode"] == "invalid_client" or not _client_authenticated():
             return jsonify(error="invalid_client"), 401
         grant = state["codes"].pop(request.form.get("code"), None)  # a code is spent once
         if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
@@ -98,11 +105,31 @@ def create(issuer: str) -> Flask:
         return jsonify(access_token=access_token, token_type="Bearer", expires_in=300,
                        id_token=_id_token(grant["nonce"]))
 
+    def _client_authenticated() -> bool:
+        """RFC 6749 §2.3.1 (Basic or form secret) or RFC 7523 §2.2 (private_key_jwt), as told."""
+        method, form, auth = state.get("client_auth", "client_secret_basic"), request.form, request.authorization
+        if method == "client_secret_basic":
+            return bool(auth) and auth.username == CLIENT_ID and auth.password == CLIENT_SECRET
+        if method == "client_secret_post":
+            return not auth and form.get("client_id") == CLIENT_ID and form.get("client_secret") == CLIENT_SECRET
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return False
+        try:
+            keys = KeySet.import_key_set(state["client_jwks"])
+            claims = jwt.decode(form.get("client_assertion", ""), keys, algorithms=["RS256"]).claims
+            jwt.JWTClaimsRegistry(iss={"essential": True, "value": CLIENT_ID},
+                                  sub={"essential": True, "value": CLIENT_ID},
+                                  aud={"essential": True, "value": f"{issuer}/token"},
+                                  exp={"essential": True}, jti={"essential": True}).validate(claims)
+        except Exception:  # any fault in the assertion is a refused client
+            return False
+        return True
+
     def _id_token(nonce: str | None) -> str:
         mode, now = state["mode"], int(time.time())
         claims = {"iss": issuer, "aud": CLIENT_ID, "sub": state["claims"]["sub"], "iat": now,
                   "exp": now + 300, "nonce": nonce, "auth_time": now}
-        if mode not in ("userinfo_missing_sub", "userinfo_other_sub", "claims_in_userinfo"):
+        if mode not in ("userinfo_missing_sub", "userinfo_other_sub", "claims_in_userinfo", "userinfo_401"):
             claims.update({k: v for k, v in state["claims"].items() if k != "sub"})
         overrides = {
             "wrong_iss": {"iss": "https://other-provider.example"},
@@ -112,6 +139,10 @@ def create(issuer: str) -> Flask:
             "wrong_nonce": {"nonce": "not-the-nonce"},
             "nonce_supported_false": {"nonce": "not-the-nonce", "nonce_supported": False},
             "missing_nonce": {"nonce": None},
+            "no_auth_time": {"auth_time": None},
+            "old_auth_time": {"auth_time": now - 3600},
+            "auth_time_zero": {"auth_time": 0},
+            "auth_time_future": {"auth_time": now + 3600},
         }
         claims.update(overrides.get(mode, {}))
         claims = {k: v for k, v in claims.items() if v is not None}
@@ -132,7 +163,7 @@ def create(issuer: str) -> Flask:
     def userinfo():
         header = request.headers.get("Authorization", "")
         claims = state["tokens"].get(header.removeprefix("Bearer "))
-        if claims is None:
+        if claims is None or state["mode"] == "userinfo_401":
             return jsonify(error="invalid_token"), 401
         claims = dict(claims)
         if state["mode"] == "userinfo_missing_sub":
