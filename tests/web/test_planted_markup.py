@@ -105,9 +105,9 @@ def _check(where: str, response, failures: list, seen: set, endpoint: str) -> No
 # pages that show the planted fields to someone; each must show the payload, as text
 MUST_SHOW = {
     "account.activity_log", "account.data", "account.export_page", "account.export_json", "account.home",
-    "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue", "people.index", "policy.current",
-    "policy.version", "rooms.index", "rooms.play", "termination.confirmation", "termination.receipt",
-    "termination_staff.queue",
+    "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue",
+    "people.index", "policy.current", "policy.version", "rooms.index", "rooms.play", "termination.confirmation",
+    "termination.receipt", "termination_staff.queue",
 }
 
 
@@ -122,11 +122,16 @@ def test_no_planted_markup_on_any_page_fragment_document_or_email(world_app):
     plant_columns()
     log_every_kind(world)
 
-    for endpoint, url in _urls(app, world):
+    # Polish pages and fragments, then the English pages (messages put their parameters elsewhere)
+    for language, variants in (("pl", ({}, {"HX-Request": "true"})), ("en", ({},))):
         for role in ROLES:
-            for headers in ({}, {"HX-Request": "true"}):
-                response = clients[role].get(url, headers=headers)
-                _check(f"GET {url} as {role}{' (htmx)' if headers else ''}", response, failures, seen, endpoint)
+            assert clients[role].submit("/language", {"lang": language, "next": "/"}).status_code == 303
+        for endpoint, url in _urls(app, world):
+            for role in ROLES:
+                for headers in variants:
+                    response = clients[role].get(url, headers=headers)
+                    where = f"GET {url} as {role} in {language}{' (htmx)' if headers else ''}"
+                    _check(where, response, failures, seen, endpoint)
     assert not failures, "\n".join(sorted(set(failures)))
     assert MUST_SHOW <= seen, f"payload never shown (as text) on {sorted(MUST_SHOW - seen)}"
 
