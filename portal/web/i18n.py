@@ -9,7 +9,8 @@ provider's name of `<b hx-post=… hx-trigger=load>` became live htmx markup in 
 activity log. The functions here give the same translations, but what they return escapes its
 whole text (translation and parameters) when it meets HTML, and stays plain text in e-mail,
 JSON and headers. Import `_` / `_l` from here, never from flask_babel (a test checks that);
-templates use Jinja's i18n `_()`, which escapes its parameters under autoescape.
+templates use Jinja's i18n `_()`, which escapes its parameters under autoescape. (SPEC P11: data
+is protected against misuse; a page must never act on what someone else typed.)
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ def pgettext(context: str, string: str, **variables) -> Text:
 
 
 def npgettext(context: str, singular: str, plural: str, num: int, **variables) -> Text:
+    """The singular or plural form for `num` within `context`, as text."""
     return Text(flask_babel.npgettext(context, singular, plural, num, **variables))
 
 
@@ -61,10 +63,12 @@ def lazy_gettext(string: str, **variables) -> LazyText:
 
 
 def lazy_ngettext(singular: str, plural: str, num: int, **variables) -> LazyText:
+    """Like `ngettext`, translated each time it is turned into text."""
     return LazyText(ngettext, singular, plural, num, **variables)
 
 
 def lazy_pgettext(context: str, string: str, **variables) -> LazyText:
+    """Like `pgettext`, translated each time it is turned into text."""
     return LazyText(pgettext, context, string, **variables)
 
 
@@ -73,11 +77,14 @@ _l = lazy_gettext
 
 
 def select_locale() -> str:
+    """The session's language if the portal offers it, else the default (Polish)."""
     lang = session.get("lang")
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app) -> None:
+    """Give every template the current language and the languages offered."""
+
     @app.context_processor
     def inject_language():
         return {"current_language": str(get_locale()), "languages": app.config["LANGUAGES"]}

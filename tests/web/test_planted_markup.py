@@ -25,7 +25,7 @@ from pathlib import Path
 from flask import url_for
 
 from portal.extensions import db
-from tests.web.planted import EMAIL, LONG, SHORT, log_every_kind, plant_columns, planted_markup, shows_payload
+from tests.web.planted import EMAIL, LONG, log_every_kind, plant_columns, planted_markup, shows_payload
 from tests.web.test_authorization_matrix import MATRIX, RULES
 from tests.web.world import ROLES, build_world, csrf_token, signed_in_clients
 
@@ -35,24 +35,26 @@ def _act_through_forms(app, world, clients) -> list:
     from portal.account.models import CorrectionRequest
     from portal.people.models import AccessRequest, AccessRequestStatus
 
-    def post(role, endpoint, data, htmx=True, **kwargs):
+    def post(role, endpoint, data, htmx=True, status=200, **kwargs):
         with app.test_request_context():
             url = url_for(endpoint, **kwargs)
         headers = {"HX-Request": "true"} if htmx else {}
         response = clients[role].post(url, data={**data, "csrf_token": csrf_token(app, clients[role])},
                                       headers=headers)
+        assert response.status_code == status, f"{endpoint} as {role}: {response.status_code}"
         answers.append((f"POST {endpoint} as {role}", response))
         return response
 
     answers: list = []
     a = world.numbers["a"]
-    post("unlinked", "people.request_access", {"number": a, "message": LONG}, htmx=False)
+    post("unlinked", "people.request_access", {"number": a, "message": LONG}, htmx=False, status=303)
     post("customer_a", "people.add", {"name": LONG, "email": "nowa.osoba@example.pl", "rooms": world.rooms["a"]})
     post("customer_a", "people.add", {"name": LONG, "email": EMAIL})  # refused: the form shows what was typed
-    post("customer_a", "account.request_correction", {"field": "last_name", "value": SHORT, "note": LONG}, htmx=False)
+    post("customer_a", "account.request_correction", {"field": "first_name", "value": LONG[:100], "note": LONG}, htmx=False,
+         status=303)
     post("privacy_officer", "account_staff.new_disclosure", {
         "customer_number": a, "disclosed_on": date.today().isoformat(), "recipient": LONG, "legal_basis": LONG,
-        "data_disclosed": LONG}, htmx=False)
+        "data_disclosed": LONG}, htmx=False, status=303)
     pending = db.session.scalars(db.select(AccessRequest).where(
         AccessRequest.status == AccessRequestStatus.PENDING)).all()
     assert len(pending) == 1, "the person added by customer A waits for a moderator"
@@ -60,11 +62,11 @@ def _act_through_forms(app, world, clients) -> list:
     post("moderator", "moderation.reject", {"reason": LONG}, request_id=pending[0].id)
     stranger = db.session.scalar(db.select(AccessRequest).where(
         AccessRequest.requester_identity_id == world.identities["unlinked"].id))
-    post("customer_a", "people.endorse", {"rooms": world.rooms["a"]}, htmx=False, request_id=stranger.id)
+    post("customer_a", "people.endorse", {"rooms": world.rooms["a"]}, htmx=False, status=303, request_id=stranger.id)
     post("moderator", "moderation.reveal", {}, request_id=stranger.id)
     for correction in db.session.scalars(db.select(CorrectionRequest)).all():
         post("privacy_officer", "account_staff.reveal_correction", {}, request_id=correction.id)
-        post("privacy_officer", "account_staff.decide_correction", {"note": LONG},
+        post("privacy_officer", "account_staff.decide_correction", {"note": LONG}, status=303,
              request_id=correction.id, decision="reject")
     return answers
 
@@ -105,9 +107,9 @@ def _check(where: str, response, failures: list, seen: set, endpoint: str) -> No
 # pages that show the planted fields to someone; each must show the payload, as text
 MUST_SHOW = {
     "account.activity_log", "account.data", "account.export_page", "account.export_json", "account.home",
-    "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue", "people.index", "policy.current",
-    "policy.version", "rooms.index", "rooms.play", "termination.confirmation", "termination.receipt",
-    "termination_staff.queue",
+    "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue",
+    "people.index", "policy.current", "policy.version", "rooms.index", "rooms.play", "termination.confirmation",
+    "termination.receipt", "termination_staff.queue",
 }
 
 
@@ -122,11 +124,16 @@ def test_no_planted_markup_on_any_page_fragment_document_or_email(world_app):
     plant_columns()
     log_every_kind(world)
 
-    for endpoint, url in _urls(app, world):
+    # Polish pages and fragments, then the English pages (messages put their parameters elsewhere)
+    for language, variants in (("pl", ({}, {"HX-Request": "true"})), ("en", ({},))):
         for role in ROLES:
-            for headers in ({}, {"HX-Request": "true"}):
-                response = clients[role].get(url, headers=headers)
-                _check(f"GET {url} as {role}{' (htmx)' if headers else ''}", response, failures, seen, endpoint)
+            assert clients[role].submit("/language", {"lang": language, "next": "/"}).status_code == 303
+        for endpoint, url in _urls(app, world):
+            for role in ROLES:
+                for headers in variants:
+                    response = clients[role].get(url, headers=headers)
+                    where = f"GET {url} as {role} in {language}{' (htmx)' if headers else ''}"
+                    _check(where, response, failures, seen, endpoint)
     assert not failures, "\n".join(sorted(set(failures)))
     assert MUST_SHOW <= seen, f"payload never shown (as text) on {sorted(MUST_SHOW - seen)}"
 
