@@ -5,7 +5,9 @@ discovery document's issuer must be the configured one; only asymmetric signing 
 are accepted (never `none` or a shared-secret HMAC); `iss` and `aud` are checked against the
 provider and our client id; the RFC 9207 `iss` on the callback must be the provider the
 sign-in was started with (mix-up defence, RFC 9700 §4.4); UserInfo's `sub` must equal the ID
-token's.
+token's; `auth_time` must be plausible, and recent after a fresh sign-in was asked for; `sub`
+must be usable as an identifier (OIDC Core §2). Client authentication at the token endpoint is
+configured per provider.
 """
 from __future__ import annotations
 
