@@ -16,7 +16,8 @@ MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_SID = 255
 
-_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+# OIDC Core §2: `sub` is ASCII; control characters would not survive storage or display intact
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 
 
 class UnusableClaims(ValueError):

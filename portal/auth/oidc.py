@@ -5,7 +5,9 @@ discovery document's issuer must be the configured one; only asymmetric signing 
 are accepted (never `none` or a shared-secret HMAC); `iss` and `aud` are checked against the
 provider and our client id; the RFC 9207 `iss` on the callback must be the provider the
 sign-in was started with (mix-up defence, RFC 9700 §4.4); UserInfo's `sub` must equal the ID
-token's.
+token's; `auth_time` must be plausible, and recent after a fresh sign-in was asked for; `sub`
+must be usable as an identifier (OIDC Core §2). Client authentication at the token endpoint is
+configured per provider.
 """
 from __future__ import annotations
 
@@ -194,22 +196,26 @@ def finish() -> Assertion:
         check_subject(claims.get("sub"))
     except UnusableClaims as exc:
         raise SignInError("claims_unusable", str(exc)) from exc
-    _check_auth_time(claims, asked)
+    auth_time = _checked_auth_time(claims.get("auth_time"), asked)
     if ("email" not in claims or "email_verified" not in claims) and meta.get("userinfo_endpoint"):
         claims = _with_userinfo(client, token, claims)
+    # only the ID token's, checked, value counts (UserInfo's is neither signed nor checked)
+    claims.pop("auth_time", None)
+    if auth_time is not None:
+        claims["auth_time"] = auth_time
     return Assertion(provider=provider, claims=claims, id_token=token["id_token"])
 
 
-def _check_auth_time(claims: dict, asked: dict) -> None:
-    """Validate `auth_time` (OIDC Core §2, §3.1.3.7 item 13) and normalise it in `claims`.
+def _checked_auth_time(value, asked: dict) -> int | None:
+    """The ID token's `auth_time` (OIDC Core §2, §3.1.3.7 item 13), validated; None if missing.
 
     A value that is not a positive number counts as missing (some providers send 0). One in
     the future beyond the leeway makes the token invalid. When we asked for a fresh sign-in,
     a missing `auth_time` or one from before we asked is refused: the provider did not show
     that the person signed in again, and the action that needed it must not go ahead.
+    Raises SignInError ("token_invalid", "not_reauthenticated").
     """
-    value = claims.pop("auth_time", None)
-    valid = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    valid = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2**53
     auth_time = int(value) if valid else None
     if auth_time is not None and auth_time > time.time() + LEEWAY_SECONDS:
         raise SignInError("token_invalid", f"auth_time {auth_time} is in the future")
@@ -218,8 +224,7 @@ def _check_auth_time(claims: dict, asked: dict) -> None:
             raise SignInError("not_reauthenticated", "no auth_time in the answer to a fresh sign-in")
         if auth_time < asked.get("at", 0) - LEEWAY_SECONDS:
             raise SignInError("not_reauthenticated", f"auth_time {auth_time} is before the fresh sign-in was asked")
-    if auth_time is not None:
-        claims["auth_time"] = auth_time
+    return auth_time
 
 
 def _with_userinfo(client, token, claims: dict) -> dict:

@@ -39,6 +39,7 @@ FAILURES = {
                            "account; trying again will not help. Please contact MCX support."),
 }
 
+
 def _not_vouched_message(reason: str, provider: str) -> str:
     """Why a verified e-mail linked nothing (SPEC "Trust per identity provider")."""
     if reason == "domain":
@@ -48,6 +49,11 @@ def _not_vouched_message(reason: str, provider: str) -> str:
     return _("You signed in through %(provider)s, which may not confirm this e-mail address for a customer "
              "account or a staff role, so we connected nothing. Sign in through %(primary)s.",
              provider=provider, primary=oidc.providers()[0].label)
+
+
+def _label(issuer: str) -> str:
+    """A provider's label for the person, by its issuer (the issuer itself if no longer configured)."""
+    return next((p.label for p in oidc.providers() if p.issuer == issuer), issuer)
 
 
 def _signin_limit() -> str:
@@ -117,7 +123,7 @@ def callback():
     elif result.linked_elsewhere:
         flash(_("Your e-mail address is already connected to an account through another sign-in: "
                 "%(provider)s. Sign out and sign in through %(provider)s to reach it.",
-                provider=result.linked_elsewhere), "warning")
+                provider=_label(result.linked_elsewhere)), "warning")
     elif result.not_vouched:
         flash(_not_vouched_message(result.not_vouched, assertion.provider.label), "warning")
     elif result.ambiguous_customer:

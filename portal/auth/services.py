@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from sqlalchemy import func, select
 
 from portal import audit
@@ -34,7 +33,7 @@ class SignIn:
     ambiguous_customer: bool = False
     # why a verified e-mail linked nothing: the provider may not vouch for it ("domain"/"kind")
     not_vouched: str | None = None
-    # the label of the provider through which this verified e-mail is already linked
+    # the issuer of another provider through which this verified e-mail is already linked
     linked_elsewhere: str | None = None
 
 
@@ -43,7 +42,12 @@ def _normalize(email: str) -> str:
 
 
 def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | None) -> SignIn:
-    """Record a successful sign-in. Links happen only through an e-mail the provider verified."""
+    """Record a successful sign-in and open its session.
+
+    Links happen only through a single e-mail address the provider verified and may vouch for
+    (SPEC "Identity and sign-in", "Trust per identity provider"); the returned SignIn says why
+    nothing was linked when that is so.
+    """
     claims = assertion.claims
     issuer = assertion.provider.issuer
     identity = db.session.scalar(
@@ -122,7 +126,7 @@ def _holds_anything(identity: Identity) -> bool:
 
 
 def _linked_elsewhere(identity: Identity, email: str) -> str | None:
-    """The label of another provider whose identity already holds what this e-mail links, if any."""
+    """The issuer of another provider whose identity already holds what this e-mail links, if any."""
     holders = select(Identity.issuer).where(Identity.id != identity.id, Identity.issuer != identity.issuer)
     issuer = db.session.scalar(holders.where(Identity.customer_id.in_(
         select(Customer.id).where(func.lower(Customer.email) == email))).limit(1))
@@ -130,9 +134,7 @@ def _linked_elsewhere(identity: Identity, email: str) -> str | None:
         select(Delegate.identity_id).where(func.lower(Delegate.email) == email))).limit(1))
     issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
         select(StaffRole.identity_id).where(func.lower(StaffRole.email) == email))).limit(1))
-    if issuer is None:
-        return None
-    return next((p.label for p in current_app.config["OIDC_PROVIDERS"] if p.issuer == issuer), issuer)
+    return issuer
 
 
 def _link(identity: Identity, waiting: trust.Waiting, linked: list[str]) -> bool:

@@ -60,9 +60,12 @@ def load_identity(identity_id: str) -> Identity | None:
         return None
     record = db.session.get(UserSession, sid)
     if record is None or record.revoked_at is not None or str(record.identity_id) != identity_id:
-        if record is not None and record.revoked_reason == "backchannel_logout":
-            g.ended_at_provider = True
         session.clear()
+        if record is not None and record.revoked_reason == "backchannel_logout":
+            # said on whatever page comes next; a page that needs sign-in leads to auth.ended_at_provider
+            g.ended_at_provider = True
+            flash(_l("Your session was ended at your identity provider (for example, you signed out "
+                     "there), so you are signed out of the portal too."), "warning")
         return None
     now = utcnow()
     reason = expiry_reason(record, now)

@@ -274,3 +274,12 @@ def test_the_next_page_says_the_session_was_ended_at_the_provider(client, lo, ja
     assert page.status_code == 200 and 'data-reason="backchannel_logout"' in text
     assert "dostawcy tożsamości" in text
     assert "/auth/login?next=/account/data" in text.replace("%2F", "/")
+
+
+def test_a_public_page_after_the_logout_says_so_too(client, lo, jan):
+    assert post(client, lo.token()).status_code == 200
+
+    page = jan["sid-1"].get("/privacy").get_data(as_text=True)
+
+    assert "zakończona u Twojego dostawcy tożsamości" in page
+    assert "zakończona u Twojego dostawcy tożsamości" not in jan["sid-1"].get("/privacy").get_data(as_text=True)

@@ -67,7 +67,7 @@ def test_a_single_address_still_links(client, sign_in_via_provider):
     assert identity("single").customer_id == customer.id
 
 
-@pytest.mark.parametrize("sub", ["x" * 256, "jan\x00kowalski", "jan kowalski", "żółw"])
+@pytest.mark.parametrize("sub", ["x" * 256, "jan\x00kowalski", "jan\tkowalski", "żółw"])
 def test_an_unusable_subject_ends_on_a_friendly_page(client, evil, sub):
     evil("normal", claims={**USER, "sub": sub})
     start = client.get("/auth/login?provider=evil")

@@ -20,6 +20,7 @@ NOT_PAGES = {
     "web.readyz": "JSON readiness check",
     "auth.login": "redirect to the provider",
     "auth.callback": "redirect back from the provider",
+    "client_keys.jwks": "JSON: the portal's public signing key (JWKS)",
     "consents.receipt": "JSON consent receipt",
     "account.export_json": "JSON export download",
     "termination.receipt_json": "JSON deletion receipt download",
