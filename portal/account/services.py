@@ -14,6 +14,7 @@ from datetime import date
 from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -37,6 +38,7 @@ from portal.auth.models import Identity, UserSession
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
+from portal.staff.conflicts import staff_self
 
 
 @dataclass
@@ -272,6 +274,10 @@ def confirm_email_change(customer: Customer, identity: Identity, token: str) -> 
 
 # --- correction requests ----------------------------------------------------------------------------
 
+# four eyes: said on the queue and raised by every staff decision about one's own account
+OWN_CASE_MESSAGE = _l("This concerns an account you own or act for; another privacy officer must decide it.")
+
+
 def correctable_fields(customer: Customer) -> list[str]:
     fields = ["first_name", "last_name"]
     if customer.kind == CustomerKind.COMPANY:
@@ -354,8 +360,13 @@ def reveal_correction(request: CorrectionRequest, staff: Identity) -> None:
 
 
 def decide_correction(request: CorrectionRequest, staff: Identity, approve: bool, note: str | None) -> None:
-    """Approve (and apply) or reject a correction request, exactly once; the customer is told."""
+    """Approve (and apply) or reject a correction request, exactly once; the customer is told.
+
+    Raises AccountError when the account is the officer's own or one they act for (four eyes).
+    """
     note = (note or "").strip()[:2000] or None
+    if staff_self(staff).concerns_customer(request.customer_id):
+        raise AccountError(OWN_CASE_MESSAGE)
     if not approve and not note:
         raise AccountError(_("Give the reason for the rejection; the customer will read it."), "note")
     outcome = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
@@ -387,6 +398,8 @@ def record_disclosure(staff: Identity, *, customer_number: str, disclosed_on: da
     customer = db.session.scalar(select(Customer).where(Customer.number == (customer_number or "").strip()))
     if customer is None:
         raise AccountError(_("There is no customer with this number."), "customer_number")
+    if staff_self(staff).concerns_customer(customer.id):
+        raise AccountError(OWN_CASE_MESSAGE, "customer_number")
     if disclosed_on > local_today():
         raise AccountError(_("A disclosure cannot be recorded before it happened."), "disclosed_on")
     disclosure = LegalDisclosure(customer_id=customer.id, recorded_by_id=staff.id, disclosed_on=disclosed_on,

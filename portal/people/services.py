@@ -31,6 +31,7 @@ from portal.people.models import (
     Delegate,
     DelegateStatus,
 )
+from portal.staff.conflicts import StaffSelf, staff_self
 
 # the words a request's outcome is told in (e-mails and messages)
 OUTCOMES = {
@@ -246,23 +247,29 @@ def reveal_contact_data(access_request: AccessRequest, moderator: Identity) -> N
                  fields=["customer_name", "customer_email", "person_name", "person_email"])
 
 
-def concerns(access_request: AccessRequest, identity: Identity) -> bool:
-    """Does the request concern the moderator's own account or the moderator themselves?"""
-    return access_request.customer_id == identity.customer_id or access_request.delegate.identity_id == identity.id \
-        or access_request.requester_identity_id == identity.id
+def concerns(access_request: AccessRequest, me: StaffSelf) -> bool:
+    """Four eyes: does the request concern the moderator? True when the account is theirs or they
+    act for it, or when the person asking or being added is them, by identity or e-mail."""
+    delegate = access_request.delegate
+    requester = access_request.requester
+    return (me.concerns_customer(access_request.customer_id)
+            or me.is_person(delegate.identity_id, delegate.email)
+            or (requester is not None and me.is_person(requester.id, requester.email)))
 
 
 def decide(access_request: AccessRequest, moderator: Identity, *, approve: bool, note: str | None) -> None:
     """Approve (with an optional note) or reject (a reason is required) a pending request, once.
 
+    Raises PeopleError when the request concerns the moderator (four eyes, see `concerns`).
     The request moves out of `pending` with a conditional UPDATE: of two moderators deciding at
     the same moment exactly one changes the row; the other gets AlreadyDecided.
     """
     note = (note or "").strip() or None
+    if concerns(access_request, staff_self(moderator)):
+        raise PeopleError(_("This request concerns you or an account you own or act for; another "
+                            "moderator must decide it."))
     if not approve and not note:
         raise PeopleError(_("Give the reason for the rejection."))
-    if concerns(access_request, moderator):
-        raise PeopleError(_("You cannot decide a request that concerns your own account."))
     outcome = AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED
     if not _transition(access_request, AccessRequestStatus.PENDING, outcome, moderator, note):
         raise AlreadyDecided(_("This request was already decided (%(outcome)s); nothing was changed.",

@@ -33,6 +33,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose
 from portal.people.models import Delegate, DelegateStatus
+from portal.staff.conflicts import staff_self
 from portal.storage import RecordingStore, StorageError, recording_store
 from portal.termination.models import (
     OPEN_STATUSES,
@@ -237,9 +238,15 @@ def withdraw_termination(customer: Customer, identity: Identity, *, today: date,
 
 
 def confirm_termination(termination_id: int, officer: Identity, *, now: datetime | None = None) -> TerminationRequest:
-    """Confirm the request on a durable medium: exactly once, and never a withdrawn one."""
+    """Confirm the request on a durable medium: exactly once, and never a withdrawn one.
+
+    Raises TerminationError when the account is the officer's own or one they act for (four eyes).
+    """
     now = now or utcnow()
     termination = db.session.get(TerminationRequest, termination_id)
+    if staff_self(officer).concerns_customer(termination.customer_id):
+        raise TerminationError(_("This concerns an account you own or act for; another privacy officer "
+                                 "must decide it."))
     confirmed = db.session.execute(
         update(TerminationRequest)
         .where(TerminationRequest.id == termination_id, TerminationRequest.confirmed_at.is_(None),
