@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,14 +95,45 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
-def _dev_secret(instance: Path) -> str:
+def _dev_secret(instance: Path, name: str = "dev-secret-key") -> str:
     """A per-checkout random secret, so a development portal never runs on a known key."""
-    path = instance / "dev-secret-key"
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def _audit_keys(env: dict[str, str], instance: Path, production: bool) -> tuple[str, dict[str, bytes]]:
+    """PORTAL_AUDIT_KEY: `ID:SECRET[,ID:SECRET…]`, the current key first, then earlier keys that
+    still verify older events (a bare SECRET is the key with id `default`). Returns the current
+    key's id and every key by id. Development uses a random key kept under instance/."""
+    value = env.get("PORTAL_AUDIT_KEY", "").strip()
+    if not value:
+        if production:
+            raise ConfigError(
+                "PORTAL_AUDIT_KEY is not set: in production set it to ID:SECRET with a long random secret "
+                "(e.g. 2026a:$(python -c 'import secrets; print(secrets.token_urlsafe(48))')); see the README.")
+        return "dev", {"dev": _dev_secret(instance, "dev-audit-key").encode()}
+    keys: dict[str, bytes] = {}
+    for entry in value.split(","):
+        key_id, sep, secret = entry.strip().partition(":")
+        if not sep:
+            key_id, secret = "default", key_id
+        if not _KEY_ID.fullmatch(key_id) or key_id == "legacy":
+            raise ConfigError(f"PORTAL_AUDIT_KEY: {key_id!r} is not a key id (letters, digits, _ . -; "
+                              "at most 32; not \"legacy\").")
+        if key_id in keys:
+            raise ConfigError(f"PORTAL_AUDIT_KEY: the key id {key_id!r} appears twice.")
+        if len(secret) < (32 if production else 1):
+            raise ConfigError(f"PORTAL_AUDIT_KEY: the secret of key {key_id!r} is too short "
+                              "(at least 32 characters in production).")
+        keys[key_id] = secret.encode()
+    return next(iter(keys)), keys
 
 
 def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
@@ -127,12 +159,17 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
             database_url = "postgresql+psycopg://" + database_url.removeprefix(scheme)
 
     redis_url = env.get("PORTAL_REDIS_URL")
+    providers = _providers(env, production)
+    audit_key_id, audit_keys = _audit_keys(env, instance, production)
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # keys the audit chain (HMAC-SHA256); never written to the database
+        "AUDIT_KEY_ID": audit_key_id,
+        "AUDIT_KEYS": audit_keys,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "OIDC_PROVIDERS": _providers(env, production),
+        "OIDC_PROVIDERS": providers,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),

@@ -456,6 +456,7 @@ TECHNICAL_COLUMNS: dict[str, str] = {
     "audit_events.seq": "position in the hash chain",
     "audit_events.prev_hash": "hash chain",
     "audit_events.hash": "hash chain",
+    "audit_events.key_id": "which audit key signed the event (the key itself is never stored)",
     "outbox_messages.message_id": "technical Message-ID header",
     "outbox_messages.attempts": "delivery bookkeeping",
     "outbox_messages.next_attempt_at": "delivery bookkeeping",
