@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_ISSUER = "http://127.0.0.1:9400"
 DEV_CLIENT_ID = "mcx-portal-dev"
@@ -105,6 +106,27 @@ def _dev_secret(instance: Path, name: str = "dev-secret-key") -> str:
     return path.read_text().strip()
 
 
+DEV_EXTERNAL_URL = "http://127.0.0.1:5000"
+
+
+def _external_url(env: dict[str, str], production: bool) -> str:
+    """PORTAL_EXTERNAL_URL: the portal's public base URL; every link in an e-mail or document
+    starts with it (SPEC, machine-readable contracts), never with the request's Host."""
+    value = env.get("PORTAL_EXTERNAL_URL", "").strip()
+    if not value:
+        if production:
+            raise ConfigError("PORTAL_EXTERNAL_URL is not set: in production set it to the portal's public "
+                              "address, e.g. https://portal.mcx.pl (links in e-mails are built from it).")
+        return DEV_EXTERNAL_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ConfigError(f"PORTAL_EXTERNAL_URL must be an http(s) address without query or user, not {value!r}.")
+    if production and parts.scheme != "https":
+        raise ConfigError("PORTAL_EXTERNAL_URL must use https in production.")
+    return value.rstrip("/")
+
+
 _KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 
 
@@ -161,6 +183,7 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
     redis_url = env.get("PORTAL_REDIS_URL")
     providers = _providers(env, production)
     audit_key_id, audit_keys = _audit_keys(env, instance, production)
+    external_url = _external_url(env, production)
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
@@ -170,6 +193,7 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "AUDIT_KEYS": audit_keys,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "OIDC_PROVIDERS": providers,
+        "EXTERNAL_URL": external_url,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, false, func, insert, literal, or_, select, update
@@ -32,6 +31,7 @@ from portal.people.models import (
     DelegateStatus,
 )
 from portal.staff.conflicts import StaffSelf, staff_self
+from portal.web.links import external_url
 
 # the words a request's outcome is told in (e-mails and messages)
 OUTCOMES = {
@@ -291,16 +291,12 @@ def decide(access_request: AccessRequest, moderator: Identity, *, approve: bool,
                  request_id=access_request.id, delegate_id=delegate.id, with_note=note is not None)
 
 
-def _sign_in_url() -> str:
-    return url_for("web.index", _external=True)
-
-
 def _invite(delegate: Delegate) -> None:
     customer = delegate.customer
     compose("people_invitation", to=delegate.email, language=customer.preferred_language,
             kind="people_invitation", customer_id=customer.id, delegate=delegate,
             customer=customer, rooms=[room.name for room in delegate.rooms],
-            sign_in_url=_sign_in_url())
+            sign_in_url=external_url("web.index"))
 
 
 def _tell_customer(access_request: AccessRequest) -> None:
@@ -308,7 +304,7 @@ def _tell_customer(access_request: AccessRequest) -> None:
     compose("people_decision_customer", to=customer.email, language=customer.preferred_language,
             kind="people_decision", customer_id=customer.id, access_request=access_request,
             delegate=access_request.delegate, customer=customer,
-            people_url=url_for("people.index", _external=True))
+            people_url=external_url("people.index"))
 
 
 def _tell_requester(access_request: AccessRequest) -> None:
@@ -319,7 +315,7 @@ def _tell_requester(access_request: AccessRequest) -> None:
             language=access_request.requester_language or "pl", kind="people_decision",
             customer_id=access_request.customer_id, access_request=access_request,
             number=access_request.customer.number, delegate=access_request.delegate,
-            rooms_url=url_for("rooms.index", _external=True))
+            rooms_url=external_url("rooms.index"))
 
 
 # --- recordings ------------------------------------------------------------------------------
