@@ -204,6 +204,10 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_KEY_PREFIX": env.get("PORTAL_REDIS_PREFIX", "mcx-portal"),
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
         "ACCESS_REQUEST_RATE_LIMIT": env.get("PORTAL_ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
+        # e-mail to addresses a customer typed (contact e-mail confirmation, invitations)
+        "TYPED_MAIL_PER_CUSTOMER": _int(env, "PORTAL_TYPED_MAIL_PER_CUSTOMER", 10, minimum=1),
+        "TYPED_MAIL_PER_ADDRESS": _int(env, "PORTAL_TYPED_MAIL_PER_ADDRESS", 3, minimum=1),
+        "TYPED_MAIL_WINDOW_HOURS": _int(env, "PORTAL_TYPED_MAIL_WINDOW_HOURS", 24, minimum=1),
         "RECENT_AUTH_SECONDS": _int(env, "PORTAL_RECENT_AUTH_SECONDS", 600),
         # a session ends after this long without a request, and at the latest this long after sign-in
         "SESSION_IDLE_MINUTES": _int(env, "PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1),

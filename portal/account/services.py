@@ -19,7 +19,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from portal import audit, mail
+from portal import audit, mail, typed_mail
 from portal.account import activity, devices, inventory
 from portal.account.importer import _nip_is_valid
 from portal.account.models import (
@@ -232,10 +232,18 @@ def _valid_email(value: str, field: str) -> str:
 
 def request_email_change(customer: Customer, identity: Identity, new_email: str,
                          link_for: Callable[[str], str]) -> str:
-    """E-mail a confirmation link to the new address; the address changes only when it is followed."""
+    """E-mail a confirmation link to the new address; the address changes only when it is followed.
+
+    Raises AccountError (field "email") for an invalid address, the current one, or when the
+    limit on e-mail to typed addresses is reached (portal.typed_mail).
+    """
     new_email = _valid_email(new_email, "email")
     if new_email.lower() == customer.email.lower():
         raise AccountError(_("This is already your contact e-mail."), "email")
+    try:
+        typed_mail.check(customer.id, new_email)
+    except typed_mail.TypedMailLimitReached as refused:
+        raise AccountError(refused.message, "email") from None
     token = _email_change_serializer().dumps({"c": customer.id, "e": new_email, "o": customer.email})
     mail.compose("account_email_confirm", to=new_email, language=customer.preferred_language,
                  kind="contact_email_confirm", customer_id=customer.id, link=link_for(token),
