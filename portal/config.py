@@ -197,6 +197,10 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),
+        # whether the mail server takes non-ASCII local parts (RFC 6531); if not, forms refuse them
+        "SMTP_UTF8": env.get("PORTAL_SMTP_UTF8", "0").strip().lower() in ("1", "true", "yes"),
+        # a message that failed this many times is parked and shown to staff
+        "MAIL_MAX_ATTEMPTS": _int(env, "PORTAL_MAIL_MAX_ATTEMPTS", 10, minimum=1),
         "REDIS_URL": redis_url or "",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,

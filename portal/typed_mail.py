@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
+from portal import addresses
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import OutboxMessage
@@ -41,7 +42,7 @@ def check(customer_id: int, address: str, now: datetime | None = None) -> None:
     config = current_app.config
     hours = config["TYPED_MAIL_WINDOW_HOURS"]
     since = (now or utcnow()) - timedelta(hours=hours)
-    address = address.strip().lower()
+    spellings = sorted(addresses.variants(address))
     confirmations = select(func.count(OutboxMessage.id)).where(
         OutboxMessage.kind == CONFIRMATION_KIND, OutboxMessage.created_at >= since)
     added = select(func.count(Delegate.id)).where(Delegate.source == "portal", Delegate.created_at >= since)
@@ -53,8 +54,8 @@ def check(customer_id: int, address: str, now: datetime | None = None) -> None:
             "Please try again later.",
             "You have reached the limit on e-mails to addresses you type: %(limit)d in %(num)d hours. "
             "Please try again later.", hours, limit=config["TYPED_MAIL_PER_CUSTOMER"]))
-    to_address = (_count(confirmations.where(func.lower(OutboxMessage.to_address) == address))
-                  + _count(added.where(func.lower(Delegate.email) == address)))
+    to_address = (_count(confirmations.where(func.lower(OutboxMessage.to_address).in_(spellings)))
+                  + _count(added.where(func.lower(Delegate.email).in_(spellings))))
     if to_address >= config["TYPED_MAIL_PER_ADDRESS"]:
         raise TypedMailLimitReached(ngettext(
             "This address has already received as many messages from us as we allow in %(num)d hour. "

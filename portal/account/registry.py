@@ -128,7 +128,8 @@ CORRECTION_FIELDS = {"first_name": _l("First name"), "last_name": _l("Last name"
                      "company_name": _l("Company name"), "tax_id": _l("Tax ID (NIP)")}
 CORRECTION_STATUSES = {"pending": _l("awaiting MCX's decision"), "approved": _l("approved and applied"),
                        "rejected": _l("rejected (see the note)")}
-MAIL_STATUSES = {"pending": _l("waiting to be sent"), "sent": _l("sent")}
+MAIL_STATUSES = {"pending": _l("waiting to be sent"), "sent": _l("sent"),
+                 "parked": _l("could not be delivered")}
 ACTORS = {"you": _l("You"), "authorized_person": _l("An authorized person"), "staff": _l("MCX staff"),
           "mcx": _l("MCX (automatically)"), "other": _l("Another person")}
 STAFF_ROLES = {"moderator": _l("moderator"), "privacy_officer": _l("privacy officer")}

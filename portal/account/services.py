@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +18,7 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from portal import audit, mail, typed_mail
+from portal import addresses, audit, mail, typed_mail
 from portal.account import activity, devices, inventory
 from portal.account.importer import _nip_is_valid
 from portal.account.models import (
@@ -225,9 +224,9 @@ def change_phone(customer: Customer, identity: Identity, phone: str | None) -> b
 
 def _valid_email(value: str, field: str) -> str:
     try:
-        return validate_email((value or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise AccountError(_("Enter an e-mail address, e.g. name@example.pl."), field) from None
+        return addresses.deliverable(value)
+    except addresses.UndeliverableAddress as refused:
+        raise AccountError(refused.message, field) from None
 
 
 def request_email_change(customer: Customer, identity: Identity, new_email: str,

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, false, func, insert, literal, or_, select, update
 
-from portal import audit, typed_mail
+from portal import addresses, audit, typed_mail
 from portal.account.models import Customer, Room
 from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
@@ -79,11 +79,15 @@ def add_delegate(customer: Customer, actor: Identity, *, name: str, email: str, 
                  recordings: bool, expires_on: date | None, today: date, language: str) -> Delegate:
     """The customer authorizes a person; it becomes an access request for a moderator.
 
-    Raises PeopleError for a scope outside the customer's rooms, a person already listed, or when
+    Raises PeopleError for a scope outside the customer's rooms, an address the portal cannot
+    deliver to (portal.addresses), a person already listed, or when
     the limit on e-mail to typed addresses is reached (portal.typed_mail).
     """
     _check_scope(customer, rooms, expires_on, today)
-    email = email.strip()
+    try:
+        email = addresses.deliverable(email)
+    except addresses.UndeliverableAddress as refused:
+        raise PeopleError(refused.message) from None
     if live_delegate_with_email(customer.id, email):
         raise PeopleError(_("This person is already on your list."))
     try:
