@@ -2,21 +2,32 @@
 
 Each event stores the hash of the one before it, so editing or deleting any row breaks the
 chain at that row; `flask portal verify-audit` walks it and names the first broken event.
+
+The hash is an HMAC-SHA256 (RFC 2104) under PORTAL_AUDIT_KEY, which lives only in the
+environment: someone who can write the table but not read the key cannot recompute the hashes
+after an edit. Each event names the id of the key it was written under, so after a rotation the
+older events still verify with the earlier key (kept in PORTAL_AUDIT_KEY after the current one).
+Events written before the chain was keyed carry the key id `legacy` and a plain SHA-256; they
+may only open the chain, and the first keyed event, whose HMAC covers their head, anchors them.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, select, text
+from flask import current_app
+from sqlalchemy import ForeignKey, Integer, String, Text, column, select, text
+from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 
 GENESIS = "0" * 64
+LEGACY = "legacy"  # the key id of events written before the chain was keyed
 
 
 class AuditEvent(db.Model):
@@ -32,6 +43,7 @@ class AuditEvent(db.Model):
     data: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(32))
 
     @property
     def details(self) -> dict:
@@ -39,13 +51,22 @@ class AuditEvent(db.Model):
 
 
 def _digest(prev_hash: str, seq: int, at: datetime, kind: str, actor: int | None,
-            customer: int | None, data: str) -> str:
-    body = json.dumps(
-        [prev_hash, seq, at.isoformat(timespec="microseconds"), kind, actor, customer, data],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(body.encode()).hexdigest()
+            customer: int | None, data: str, key_id: str = LEGACY, key: bytes | None = None) -> str:
+    """The event's hash: HMAC-SHA256 under `key` over its fields and key id, or for a legacy
+    event the plain SHA-256 of its fields, as written before the chain was keyed."""
+    fields = [prev_hash, seq, at.isoformat(timespec="microseconds"), kind, actor, customer, data]
+    if key_id != LEGACY:
+        fields.append(key_id)
+    body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    if key_id == LEGACY:
+        return hashlib.sha256(body).hexdigest()
+    if key is None:
+        raise ValueError(f"no key for audit key id {key_id!r}")
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def _keys() -> tuple[str, dict[str, bytes]]:
+    return current_app.config["AUDIT_KEY_ID"], current_app.config["AUDIT_KEYS"]
 
 
 def _lock_chain() -> None:
@@ -64,10 +85,11 @@ def record(kind: str, *, actor_id: int | None = None, customer_id: int | None = 
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     at = utcnow()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    key_id, keys = _keys()
     event = AuditEvent(
         seq=seq, at=at, kind=kind, actor_identity_id=actor_id, customer_id=customer_id,
-        data=payload, prev_hash=prev,
-        hash=_digest(prev, seq, at, kind, actor_id, customer_id, payload),
+        data=payload, prev_hash=prev, key_id=key_id,
+        hash=_digest(prev, seq, at, kind, actor_id, customer_id, payload, key_id, keys[key_id]),
     )
     db.session.add(event)
     db.session.flush()
@@ -89,12 +111,16 @@ class Verification:
 def verify(expected_head: str | None = None, batch: int = 5000) -> Verification:
     """Walk the whole chain in order; report the first event that does not fit.
 
+    Each keyed event must carry the HMAC of its key; a key id that is not configured, or a
+    legacy (unkeyed) event after a keyed one, is a break. Legacy events must be anchored by a
+    keyed event after them, or a writer could re-hash the whole chain as legacy.
     A chain cannot tell on its own that its newest events were cut off, so the operator may
     pass a head recorded earlier (`SEQ:HASH`, printed by every run): that event must still be
     there, unchanged.
     """
     anchor_seq, anchor_hash = _parse_head(expected_head) if expected_head else (None, None)
-    prev, expected_seq, count = GENESIS, 1, 0
+    _current, keys = _keys()
+    prev, expected_seq, count, keyed = GENESIS, 1, 0, False
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
     for event in db.session.scalars(query):
         count += 1
@@ -102,15 +128,46 @@ def verify(expected_head: str | None = None, batch: int = 5000) -> Verification:
             return Verification(count, expected_seq, f"event {expected_seq} is missing")
         if event.prev_hash != prev:
             return Verification(count, event.seq, "does not follow the event before it")
-        if event.hash != _digest(prev, event.seq, event.at, event.kind, event.actor_identity_id,
-                                 event.customer_id, event.data):
+        if event.key_id == LEGACY and keyed:
+            return Verification(count, event.seq, "is unkeyed but follows keyed events")
+        if event.key_id != LEGACY and event.key_id not in keys:
+            return Verification(count, event.seq, f"names the audit key {event.key_id!r}, which is not configured")
+        if not hmac.compare_digest(event.hash, _digest(
+                prev, event.seq, event.at, event.kind, event.actor_identity_id, event.customer_id, event.data,
+                event.key_id, keys.get(event.key_id))):
             return Verification(count, event.seq, "was changed after it was written")
         if event.seq == anchor_seq and event.hash != anchor_hash:
             return Verification(count, event.seq, "differs from the recorded head")
+        keyed = keyed or event.key_id != LEGACY
         prev, expected_seq = event.hash, expected_seq + 1
+    if count and not keyed:
+        return Verification(count, count, "no keyed event anchors the unkeyed events before it")
     if anchor_seq is not None and anchor_seq >= expected_seq:
         return Verification(count, expected_seq, f"events {expected_seq}–{anchor_seq} of the recorded head are missing")
     return Verification(count, head=f"{expected_seq - 1}:{prev}")
+
+
+def anchor_legacy(connection) -> int | None:
+    """Anchor events written before the chain was keyed: append one keyed event after them.
+
+    Used once by the migration that introduces the key (it runs in the app's context, so the
+    key is at hand). Returns the new event's seq, or None when there was nothing to anchor.
+    """
+    # the columns as this migration knows them, whatever later migrations add
+    table = sa_table("audit_events", column("seq", Integer), column("at", UTCDateTime()), column("kind", String),
+                     column("actor_identity_id", Integer), column("customer_id", Integer), column("data", Text),
+                     column("prev_hash", String), column("hash", String), column("key_id", String))
+    head = connection.execute(select(table.c.seq, table.c.hash).order_by(table.c.seq.desc()).limit(1)).first()
+    if head is None:
+        return None
+    key_id, keys = _keys()
+    seq, at = head.seq + 1, utcnow()
+    payload = json.dumps({"legacy_events": head.seq}, sort_keys=True, separators=(",", ":"))
+    connection.execute(table.insert().values(
+        seq=seq, at=at, kind="audit_chain_keyed", actor_identity_id=None, customer_id=None, data=payload,
+        prev_hash=head.hash, key_id=key_id,
+        hash=_digest(head.hash, seq, at, "audit_chain_keyed", None, None, payload, key_id, keys[key_id])))
+    return seq
 
 
 def _parse_head(value: str) -> tuple[int, str]:

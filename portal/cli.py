@@ -86,7 +86,7 @@ def send_mail() -> None:
     from portal import mail
 
     report = mail.deliver_due()
-    click.echo(f"sent {report.sent}, will retry {report.failed}")
+    click.echo(f"sent {report.sent}, will retry {report.failed}, parked {report.parked}")
 
 
 @portal_cli.command("dev")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Provider is imported from here across the portal and its tests
 from portal.auth.provider_config import Provider, ProviderConfigError, providers_from_env  # noqa: F401
@@ -58,14 +60,66 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
-def _dev_secret(instance: Path) -> str:
+def _dev_secret(instance: Path, name: str = "dev-secret-key") -> str:
     """A per-checkout random secret, so a development portal never runs on a known key."""
-    path = instance / "dev-secret-key"
+    path = instance / name
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+DEV_EXTERNAL_URL = "http://127.0.0.1:5000"
+
+
+def _external_url(env: dict[str, str], production: bool) -> str:
+    """PORTAL_EXTERNAL_URL: the portal's public base URL; every link in an e-mail or document
+    starts with it (SPEC, machine-readable contracts), never with the request's Host."""
+    value = env.get("PORTAL_EXTERNAL_URL", "").strip()
+    if not value:
+        if production:
+            raise ConfigError("PORTAL_EXTERNAL_URL is not set: in production set it to the portal's public "
+                              "address, e.g. https://portal.mcx.pl (links in e-mails are built from it).")
+        return DEV_EXTERNAL_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ConfigError(f"PORTAL_EXTERNAL_URL must be an http(s) address without query or user, not {value!r}.")
+    if production and parts.scheme != "https":
+        raise ConfigError("PORTAL_EXTERNAL_URL must use https in production.")
+    return value.rstrip("/")
+
+
+_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+
+
+def _audit_keys(env: dict[str, str], instance: Path, production: bool) -> tuple[str, dict[str, bytes]]:
+    """PORTAL_AUDIT_KEY: `ID:SECRET[,ID:SECRET…]`, the current key first, then earlier keys that
+    still verify older events (a bare SECRET is the key with id `default`). Returns the current
+    key's id and every key by id. Development uses a random key kept under instance/."""
+    value = env.get("PORTAL_AUDIT_KEY", "").strip()
+    if not value:
+        if production:
+            raise ConfigError(
+                "PORTAL_AUDIT_KEY is not set: in production set it to ID:SECRET with a long random secret "
+                "(e.g. 2026a:$(python -c 'import secrets; print(secrets.token_urlsafe(48))')); see the README.")
+        return "dev", {"dev": _dev_secret(instance, "dev-audit-key").encode()}
+    keys: dict[str, bytes] = {}
+    for entry in value.split(","):
+        key_id, sep, secret = entry.strip().partition(":")
+        if not sep:
+            key_id, secret = "default", key_id
+        if not _KEY_ID.fullmatch(key_id) or key_id == "legacy":
+            raise ConfigError(f"PORTAL_AUDIT_KEY: {key_id!r} is not a key id (letters, digits, _ . -; "
+                              "at most 32; not \"legacy\").")
+        if key_id in keys:
+            raise ConfigError(f"PORTAL_AUDIT_KEY: the key id {key_id!r} appears twice.")
+        if len(secret) < (32 if production else 1):
+            raise ConfigError(f"PORTAL_AUDIT_KEY: the secret of key {key_id!r} is too short "
+                              "(at least 32 characters in production).")
+        keys[key_id] = secret.encode()
+    return next(iter(keys)), keys
 
 
 def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
@@ -98,17 +152,28 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
                           f"uses private_key_jwt and {signing_key_file} does not exist.")
 
     redis_url = env.get("PORTAL_REDIS_URL")
+    providers = _providers(env, production)
+    audit_key_id, audit_keys = _audit_keys(env, instance, production)
+    external_url = _external_url(env, production)
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # keys the audit chain (HMAC-SHA256); never written to the database
+        "AUDIT_KEY_ID": audit_key_id,
+        "AUDIT_KEYS": audit_keys,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "OIDC_PROVIDERS": providers,
         # the portal's private key for providers that use private_key_jwt (RFC 7523)
         "OIDC_SIGNING_KEY_FILE": signing_key_file,
+        "EXTERNAL_URL": external_url,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),
+        # whether the mail server takes non-ASCII local parts (RFC 6531); if not, forms refuse them
+        "SMTP_UTF8": env.get("PORTAL_SMTP_UTF8", "0").strip().lower() in ("1", "true", "yes"),
+        # a message that failed this many times is parked and shown to staff
+        "MAIL_MAX_ATTEMPTS": _int(env, "PORTAL_MAIL_MAX_ATTEMPTS", 10, minimum=1),
         "REDIS_URL": redis_url or "",
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -116,6 +181,10 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_KEY_PREFIX": env.get("PORTAL_REDIS_PREFIX", "mcx-portal"),
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
         "ACCESS_REQUEST_RATE_LIMIT": env.get("PORTAL_ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
+        # e-mail to addresses a customer typed (contact e-mail confirmation, invitations)
+        "TYPED_MAIL_PER_CUSTOMER": _int(env, "PORTAL_TYPED_MAIL_PER_CUSTOMER", 10, minimum=1),
+        "TYPED_MAIL_PER_ADDRESS": _int(env, "PORTAL_TYPED_MAIL_PER_ADDRESS", 3, minimum=1),
+        "TYPED_MAIL_WINDOW_HOURS": _int(env, "PORTAL_TYPED_MAIL_WINDOW_HOURS", 24, minimum=1),
         "RECENT_AUTH_SECONDS": _int(env, "PORTAL_RECENT_AUTH_SECONDS", 600),
         # a session ends after this long without a request, and at the latest this long after sign-in
         "SESSION_IDLE_MINUTES": _int(env, "PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1),

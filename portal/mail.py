@@ -3,8 +3,11 @@
 A message is a row written in the same transaction as the action it reports, so it exists
 exactly when the action happened. Delivery is separate: right after the request that queued
 it, and by `flask portal send-mail` (cron) for anything still waiting; a failed attempt is
-retried with growing pauses and a message is never dropped. With no PORTAL_SMTP_URL the
-messages are written as .eml files under instance/outbox, so a development portal shows them.
+retried with growing pauses and a message is never dropped: one the mail server refuses for
+good (a 5xx reply, an address it cannot take), or that failed PORTAL_MAIL_MAX_ATTEMPTS times, is
+parked with its error for staff to see, and one bad message never stops the others. With no
+PORTAL_SMTP_URL the messages are written as .eml files under instance/outbox, so a development
+portal shows them.
 """
 from __future__ import annotations
 
@@ -12,8 +15,9 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -23,6 +27,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.addresses import UndeliverableAddress, on_the_wire, single_line
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 
@@ -40,7 +45,7 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # pending until sent; `next_attempt_at` spaces out retries
+    # pending until sent (or parked: given up, shown to staff); `next_attempt_at` spaces out retries
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -55,7 +60,8 @@ def compose(template: str, *, to: str, language: str, kind: str, customer_id: in
     Flushes, never commits: the caller's transaction decides whether the message exists.
     """
     with force_locale(language):
-        subject = render_block(f"mail/{template}.txt", "subject", **context).strip()
+        # data in a subject (a company name from the import) must not break the header
+        subject = single_line(render_block(f"mail/{template}.txt", "subject", **context), limit=300)
         body = render_block(f"mail/{template}.txt", "body", **context).strip() + "\n"
     domain = current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].rstrip(">")
     message = OutboxMessage(kind=kind, customer_id=customer_id, to_address=to, subject=subject,
@@ -69,7 +75,21 @@ def compose(template: str, *, to: str, language: str, kind: str, customer_id: in
 @dataclass
 class DeliveryReport:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0  # to be tried again
+    parked: int = 0  # given up on: shown to staff
+
+
+# errors no retry can mend: the message cannot be built or the server refuses it for good
+_PERMANENT = (UndeliverableAddress, ValueError, UnicodeError, smtplib.SMTPNotSupportedError)
+
+
+def _permanent(error: Exception) -> bool:
+    """A 5xx reply is permanent (RFC 5321 §4.2.1); so is a message that cannot be built."""
+    if isinstance(error, _PERMANENT):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
 
 
 def pause_after(attempts: int) -> timedelta:
@@ -105,11 +125,8 @@ def deliver_due(now: datetime | None = None, limit: int = 200, only: list[int] |
         message = db.session.get(OutboxMessage, message_id)
         try:
             _transport()(message)
-        except (OSError, smtplib.SMTPException) as error:
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:2000]
-            message.next_attempt_at = now + pause_after(message.attempts)
-            report.failed += 1
+        except Exception as error:  # one bad message never stops the others
+            _failed(message, error, now, report)
         else:
             message.attempts += 1
             message.status = "sent"
@@ -118,6 +135,19 @@ def deliver_due(now: datetime | None = None, limit: int = 200, only: list[int] |
             report.sent += 1
         db.session.commit()
     return report
+
+
+def _failed(message: OutboxMessage, error: Exception, now: datetime, report: DeliveryReport) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if _permanent(error) or message.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        message.status = "parked"
+        report.parked += 1
+        current_app.logger.warning("e-mail %s parked after %s attempt(s): %s", message.id, message.attempts,
+                                   type(error).__name__)
+    else:
+        message.next_attempt_at = now + pause_after(message.attempts)
+        report.failed += 1
 
 
 def _claim(message_id: int, now: datetime) -> bool:
@@ -133,11 +163,17 @@ def _claim(message_id: int, now: datetime) -> bool:
 
 
 def as_email(message: OutboxMessage) -> EmailMessage:
+    """The message as sent: addresses in their IDNA form, every header value on one line.
+
+    Raises UndeliverableAddress when the recipient is not an address.
+    """
+    sender_name, sender = parseaddr(current_app.config["MAIL_FROM"])
+    local, _, domain = on_the_wire(sender).rpartition("@")
     email = EmailMessage()
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = message.to_address
-    email["Subject"] = message.subject
-    email["Message-ID"] = message.message_id
+    email["From"] = Address(single_line(sender_name), local, domain)
+    email["To"] = on_the_wire(message.to_address)
+    email["Subject"] = single_line(message.subject)
+    email["Message-ID"] = single_line(message.message_id)
     email["Date"] = message.created_at
     email.set_content(message.body)
     return email

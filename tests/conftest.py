@@ -71,6 +71,8 @@ def _config_for(url: str, providers, recordings_dir) -> dict:
         "SIGNIN_RATE_LIMIT": "10000 per minute",
         "ACCESS_REQUEST_RATE_LIMIT": "10000 per minute",
         "SERVER_NAME": None,
+        # links in e-mail come from here, whatever Host a request carries
+        "EXTERNAL_URL": "http://localhost",
     }
 
 

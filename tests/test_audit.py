@@ -127,8 +127,9 @@ def test_moving_an_event_to_another_customer_is_detected(app):
 def test_rewriting_an_event_and_its_own_hash_is_detected_at_the_next_event(app):
     write_chain(4)
     target = events()[1]
-    forged = audit._digest(target.prev_hash, target.seq, target.at, "harmless",
-                           target.actor_identity_id, target.customer_id, target.data)
+    # even someone holding the key, who can recompute this event's own hash, breaks the next one
+    forged = audit._digest(target.prev_hash, target.seq, target.at, "harmless", target.actor_identity_id,
+                           target.customer_id, target.data, target.key_id, app.config["AUDIT_KEYS"][target.key_id])
     tamper("UPDATE audit_events SET kind = 'harmless', hash = :h WHERE seq = 2", h=forged)
 
     result = verify_audit(app)

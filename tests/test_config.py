@@ -17,6 +17,8 @@ PRODUCTION = {
     "PORTAL_OIDC_CLIENT_ID": "portal",
     "PORTAL_OIDC_CLIENT_SECRET": "client-secret-from-the-provider",
     "PORTAL_DATABASE_URL": "postgresql://portal@db.internal/portal",
+    "PORTAL_AUDIT_KEY": "2026:" + "a" * 48,
+    "PORTAL_EXTERNAL_URL": "https://portal.mcx.example",
 }
 
 
@@ -104,7 +106,8 @@ def test_production_with_everything_set_starts_with_secure_cookies(instance):
 
 
 @pytest.mark.parametrize("missing", ["PORTAL_SECRET_KEY", "PORTAL_OIDC_ISSUER",
-                                     "PORTAL_OIDC_CLIENT_ID", "PORTAL_OIDC_CLIENT_SECRET"])
+                                     "PORTAL_OIDC_CLIENT_ID", "PORTAL_OIDC_CLIENT_SECRET", "PORTAL_AUDIT_KEY",
+                                     "PORTAL_EXTERNAL_URL"])
 def test_production_refuses_to_start_without_a_required_variable(instance, missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
 

@@ -1,7 +1,8 @@
 """The customer's activity log: every audit event that touched their data, in plain words.
 
 An event belongs to a customer when it was recorded with their `customer_id`, or when it is a
-sign-in of one of their authorized persons while that person had access. Other domains name
+sign-in of one of their authorized persons while that person had access; a person whose request
+was declined or rejected never had any, and is never called an authorized person. Other domains name
 their event kinds here with `register_kind()`; a kind nobody registered is still shown.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit import AuditEvent
 from portal.auth.models import Identity
 from portal.extensions import db
-from portal.people.models import Delegate
+from portal.people.models import AccessRequest, AccessRequestStatus, Delegate, DelegateStatus
 from portal.web.i18n import _l
 
 GROUPS = {
@@ -116,13 +117,36 @@ def registered_kinds() -> set[str]:
     return set(_kinds)
 
 
+def _approved(delegate_id, by=None):
+    """An approved access request of the delegation (decided by `by`, when given)."""
+    conditions = [AccessRequest.delegate_id == delegate_id, AccessRequest.status == AccessRequestStatus.APPROVED]
+    if by is not None:
+        conditions.append(AccessRequest.decided_at <= by)
+    return exists().where(*conditions)
+
+
+def had_access(at=None):
+    """The condition on Delegate: the delegation gave access (at the moment `at`, when given).
+
+    A person the customer declined or a moderator rejected, or whose request was withdrawn before
+    a decision, never had access: only a delegation that was approved, or that came without any
+    request (from the order form), and that was in use or ended by removal counts (SPEC P5).
+    """
+    without_request = ~exists().where(AccessRequest.delegate_id == Delegate.id)
+    conditions = [Delegate.status.in_((DelegateStatus.ACTIVE, DelegateStatus.REMOVED)),
+                  or_(without_request, _approved(Delegate.id, at))]
+    if at is not None:
+        conditions += [Delegate.created_at <= at, or_(Delegate.removed_at.is_(None), Delegate.removed_at >= at)]
+    return and_(*conditions)
+
+
 def belongs_to(customer_id: int):
-    """The condition selecting this customer's audit events."""
+    """The condition selecting this customer's audit events: those recorded with their id, and the
+    sign-ins of their authorized persons while the person had access (GDPR art. 15(1))."""
     delegate_signed_in = exists().where(
         Delegate.customer_id == customer_id,
         Delegate.identity_id == AuditEvent.actor_identity_id,
-        Delegate.created_at <= AuditEvent.at,
-        or_(Delegate.removed_at.is_(None), Delegate.removed_at >= AuditEvent.at),
+        had_access(AuditEvent.at),
     )
     return or_(AuditEvent.customer_id == customer_id, and_(AuditEvent.kind == "sign_in", delegate_signed_in))
 
@@ -149,7 +173,8 @@ class Actors:
         self.identities = {i.id: i for i in db.session.scalars(
             select(Identity).where(Identity.id.in_(ids)).options(selectinload(Identity.staff_roles)))} if ids else {}
         self.delegates = {d.identity_id: d for d in db.session.scalars(
-            select(Delegate).where(Delegate.customer_id == customer_id, Delegate.identity_id.in_(ids)))} if ids else {}
+            select(Delegate).where(Delegate.customer_id == customer_id, Delegate.identity_id.in_(ids),
+                                   had_access()))} if ids else {}
 
     def code(self, actor_id: int | None) -> str:
         identity = self.identities.get(actor_id)

@@ -128,7 +128,8 @@ CORRECTION_FIELDS = {"first_name": _l("First name"), "last_name": _l("Last name"
                      "company_name": _l("Company name"), "tax_id": _l("Tax ID (NIP)")}
 CORRECTION_STATUSES = {"pending": _l("awaiting MCX's decision"), "approved": _l("approved and applied"),
                        "rejected": _l("rejected (see the note)")}
-MAIL_STATUSES = {"pending": _l("waiting to be sent"), "sent": _l("sent")}
+MAIL_STATUSES = {"pending": _l("waiting to be sent"), "sent": _l("sent"),
+                 "parked": _l("could not be delivered")}
 ACTORS = {"you": _l("You"), "authorized_person": _l("An authorized person"), "staff": _l("MCX staff"),
           "mcx": _l("MCX (automatically)"), "other": _l("Another person")}
 STAFF_ROLES = {"moderator": _l("moderator"), "privacy_officer": _l("privacy officer")}
@@ -456,6 +457,7 @@ TECHNICAL_COLUMNS: dict[str, str] = {
     "audit_events.seq": "position in the hash chain",
     "audit_events.prev_hash": "hash chain",
     "audit_events.hash": "hash chain",
+    "audit_events.key_id": "which audit key signed the event (the key itself is never stored)",
     "outbox_messages.message_id": "technical Message-ID header",
     "outbox_messages.attempts": "delivery bookkeeping",
     "outbox_messages.next_attempt_at": "delivery bookkeeping",

@@ -34,6 +34,7 @@ from portal.auth.sessions import current_session
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.web.i18n import _, _l
+from portal.web.links import external_url
 from portal.web.nav import nav_item
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
@@ -200,7 +201,7 @@ def change_email():
         try:
             services.request_email_change(
                 customer, current_user, form.email.data,
-                link_for=lambda token: url_for("account.confirm_email", token=token, _external=True))
+                link_for=lambda token: external_url("account.confirm_email", token=token))
         except services.AccountError as error:
             db.session.rollback()
             form.email.errors.append(error.message)

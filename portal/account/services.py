@@ -11,13 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from portal import audit, mail
+from portal import addresses, audit, mail, typed_mail
 from portal.account import activity, devices, inventory
 from portal.account.importer import _nip_is_valid
 from portal.account.models import (
@@ -36,7 +35,8 @@ from portal.auth.models import Identity, UserSession
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
-from portal.web.i18n import _
+from portal.staff.conflicts import staff_self
+from portal.web.i18n import _, _l
 
 
 @dataclass
@@ -223,17 +223,25 @@ def change_phone(customer: Customer, identity: Identity, phone: str | None) -> b
 
 def _valid_email(value: str, field: str) -> str:
     try:
-        return validate_email((value or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise AccountError(_("Enter an e-mail address, e.g. name@example.pl."), field) from None
+        return addresses.deliverable(value)
+    except addresses.UndeliverableAddress as refused:
+        raise AccountError(refused.message, field) from None
 
 
 def request_email_change(customer: Customer, identity: Identity, new_email: str,
                          link_for: Callable[[str], str]) -> str:
-    """E-mail a confirmation link to the new address; the address changes only when it is followed."""
+    """E-mail a confirmation link to the new address; the address changes only when it is followed.
+
+    Raises AccountError (field "email") for an invalid address, the current one, or when the
+    limit on e-mail to typed addresses is reached (portal.typed_mail).
+    """
     new_email = _valid_email(new_email, "email")
     if new_email.lower() == customer.email.lower():
         raise AccountError(_("This is already your contact e-mail."), "email")
+    try:
+        typed_mail.check(customer.id, new_email)
+    except typed_mail.TypedMailLimitReached as refused:
+        raise AccountError(refused.message, "email") from None
     token = _email_change_serializer().dumps({"c": customer.id, "e": new_email, "o": customer.email})
     mail.compose("account_email_confirm", to=new_email, language=customer.preferred_language,
                  kind="contact_email_confirm", customer_id=customer.id, link=link_for(token),
@@ -271,6 +279,10 @@ def confirm_email_change(customer: Customer, identity: Identity, token: str) -> 
 
 
 # --- correction requests ----------------------------------------------------------------------------
+
+# four eyes: said on the queue and raised by every staff decision about one's own account
+OWN_CASE_MESSAGE = _l("This concerns an account you own or act for; another privacy officer must decide it.")
+
 
 def correctable_fields(customer: Customer) -> list[str]:
     fields = ["first_name", "last_name"]
@@ -354,8 +366,13 @@ def reveal_correction(request: CorrectionRequest, staff: Identity) -> None:
 
 
 def decide_correction(request: CorrectionRequest, staff: Identity, approve: bool, note: str | None) -> None:
-    """Approve (and apply) or reject a correction request, exactly once; the customer is told."""
+    """Approve (and apply) or reject a correction request, exactly once; the customer is told.
+
+    Raises AccountError when the account is the officer's own or one they act for (four eyes).
+    """
     note = (note or "").strip()[:2000] or None
+    if staff_self(staff).concerns_customer(request.customer_id):
+        raise AccountError(OWN_CASE_MESSAGE)
     if not approve and not note:
         raise AccountError(_("Give the reason for the rejection; the customer will read it."), "note")
     outcome = CorrectionStatus.APPROVED if approve else CorrectionStatus.REJECTED
@@ -387,6 +404,8 @@ def record_disclosure(staff: Identity, *, customer_number: str, disclosed_on: da
     customer = db.session.scalar(select(Customer).where(Customer.number == (customer_number or "").strip()))
     if customer is None:
         raise AccountError(_("There is no customer with this number."), "customer_number")
+    if staff_self(staff).concerns_customer(customer.id):
+        raise AccountError(OWN_CASE_MESSAGE, "customer_number")
     if disclosed_on > local_today():
         raise AccountError(_("A disclosure cannot be recorded before it happened."), "disclosed_on")
     disclosure = LegalDisclosure(customer_id=customer.id, recorded_by_id=staff.id, disclosed_on=disclosed_on,

@@ -8,6 +8,7 @@ from portal.account import display, services
 from portal.account.forms import ActionForm, DecisionForm, DisclosureForm
 from portal.account.registry import CORRECTION_FIELDS, CORRECTION_STATUSES
 from portal.extensions import db
+from portal.staff.conflicts import staff_self
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.permissions import role_required
@@ -24,7 +25,8 @@ def _corrections_page(revealed: int | None = None, forms: dict | None = None, er
     page = services.staff_corrections(show == "pending", request.args.get("cursor", type=int))
     return render("account/staff_corrections.html", status=status, page=page, show=show, revealed=revealed,
                   forms=forms or {}, error=error, action=ActionForm(), decision=DecisionForm(),
-                  fields=CORRECTION_FIELDS, statuses=CORRECTION_STATUSES, masked=display.masked)
+                  fields=CORRECTION_FIELDS, statuses=CORRECTION_STATUSES, masked=display.masked,
+                  mine=staff_self(current_user), own_case=services.OWN_CASE_MESSAGE)
 
 
 @bp.get("/corrections")

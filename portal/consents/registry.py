@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from portal.consents.models import PRODUCT_NOTIFICATIONS, Channel
 from portal.web.i18n import _l
 

@@ -23,6 +23,7 @@ from portal.consents.registry import (
 )
 from portal.extensions import db
 from portal.web.i18n import _, _l
+from portal.web.links import external_url
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
@@ -88,8 +89,8 @@ def receipt(receipt_id: str):
     """One consent event as a Kantara consent receipt (JSON), for its owner only."""
     customer = owned_customer_or_404(current_user)
     event = services.owned_consent_event_or_404(current_user, receipt_id)
-    policy_url = (url_for("policy.version", version=event.policy_version.version, _external=True)
-                  if event.policy_version else url_for("policy.current", _external=True))
+    policy_url = (external_url("policy.version", version=event.policy_version.version)
+                  if event.policy_version else external_url("policy.current"))
     body = json.dumps(receipts.consent_receipt(event, customer, policy_url), ensure_ascii=False, indent=2)
     response = Response(body + "\n", mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="consent-receipt-{event.receipt_id}.json"'

@@ -1,7 +1,6 @@
 """How the people domain's audit events read in the customer's activity log."""
 from __future__ import annotations
 
-
 from portal.account.activity import register_kind
 from portal.web.i18n import _l
 

@@ -6,6 +6,7 @@ from wtforms import BooleanField, DateField, EmailField, SelectMultipleField, St
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.addresses import UndeliverableAddress, deliverable
 from portal.db_types import local_today
 from portal.web.i18n import _l
 
@@ -54,6 +55,11 @@ class DelegateForm(ScopeForm):
     def validate_email(self, field):
         from portal.people.services import live_delegate_with_email
 
+        try:
+            if field.data and not field.errors:  # an address at all; can our mail server take it?
+                deliverable(field.data)
+        except UndeliverableAddress as refused:
+            raise ValidationError(refused.message) from None
         if field.data and live_delegate_with_email(self.customer.id, field.data):
             raise ValidationError(_l("This person is already on your list."))
 

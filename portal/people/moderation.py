@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import abort
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.account.models import Customer
 from portal.extensions import db
@@ -76,7 +76,7 @@ def pending_queue(filters: QueueFilters, after: str | None = None, page_size: in
                                 and_(AccessRequest.created_at == created_at, AccessRequest.id > ident)))
     rows = db.session.scalars(
         query.order_by(AccessRequest.created_at, AccessRequest.id).limit(page_size + 1)
-        .options(selectinload(AccessRequest.customer),
+        .options(selectinload(AccessRequest.customer), joinedload(AccessRequest.requester),
                  selectinload(AccessRequest.delegate).selectinload(Delegate.rooms))
     ).all()
     page = list(rows[:page_size])

@@ -19,6 +19,7 @@ from portal.people import moderation as queue_module
 from portal.people.formatting import template_helpers
 from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
 from portal.people.models import AccessRequest, AccessRequestStatus
+from portal.staff.conflicts import staff_self
 from portal.storage import StorageError, recording_store
 from portal.web.errors import error_page
 from portal.web.i18n import _, _l
@@ -308,8 +309,14 @@ def _stream(found: access.RecordingAccess, *, as_attachment: bool, mode: str):
 
 @moderation.context_processor
 def moderation_helpers():
-    return {"mask_email": mask_email, "mask_name": mask_name,
-            "concerns": lambda access_request: services.concerns(access_request, current_user)}
+    me = None
+
+    def concerns(access_request) -> bool:
+        nonlocal me  # who the moderator is, looked up once per page however many cards it shows
+        me = me or staff_self(current_user)
+        return services.concerns(access_request, me)
+
+    return {"mask_email": mask_email, "mask_name": mask_name, "concerns": concerns}
 
 
 @moderation.get("")

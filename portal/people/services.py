@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import url_for
 from sqlalchemy import String, false, func, insert, literal, or_, select, update
 
-from portal import audit
+from portal import addresses, audit, typed_mail
 from portal.account.models import Customer, Room
 from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
@@ -29,7 +28,9 @@ from portal.people.models import (
     Delegate,
     DelegateStatus,
 )
+from portal.staff.conflicts import StaffSelf, staff_self
 from portal.web.i18n import _, _l
+from portal.web.links import external_url
 
 # the words a request's outcome is told in (e-mails and messages)
 OUTCOMES = {
@@ -75,11 +76,24 @@ def _check_scope(customer: Customer, rooms: list[Room], expires_on: date | None,
 
 def add_delegate(customer: Customer, actor: Identity, *, name: str, email: str, rooms: list[Room],
                  recordings: bool, expires_on: date | None, today: date, language: str) -> Delegate:
-    """The customer authorizes a person; it becomes an access request for a moderator."""
+    """The customer authorizes a person; it becomes an access request for a moderator.
+
+    Raises PeopleError for a scope outside the customer's rooms, an address the portal cannot
+    deliver to (portal.addresses), a person already listed, or when
+    the limit on e-mail to typed addresses is reached (portal.typed_mail).
+    """
     _check_scope(customer, rooms, expires_on, today)
-    email = email.strip()
+    try:
+        email = addresses.deliverable(email)
+    except addresses.UndeliverableAddress as refused:
+        raise PeopleError(refused.message) from None
     if live_delegate_with_email(customer.id, email):
         raise PeopleError(_("This person is already on your list."))
+    try:
+        # the invitation goes to the address typed here once a moderator approves
+        typed_mail.check(customer.id, email)
+    except typed_mail.TypedMailLimitReached as refused:
+        raise PeopleError(refused.message) from None
     delegate = Delegate(customer_id=customer.id, name=name.strip(), email=email, recordings=recordings,
                         expires_on=expires_on, status=DelegateStatus.PENDING, source="portal")
     delegate.rooms = rooms
@@ -245,23 +259,29 @@ def reveal_contact_data(access_request: AccessRequest, moderator: Identity) -> N
                  fields=["customer_name", "customer_email", "person_name", "person_email"])
 
 
-def concerns(access_request: AccessRequest, identity: Identity) -> bool:
-    """Does the request concern the moderator's own account or the moderator themselves?"""
-    return access_request.customer_id == identity.customer_id or access_request.delegate.identity_id == identity.id \
-        or access_request.requester_identity_id == identity.id
+def concerns(access_request: AccessRequest, me: StaffSelf) -> bool:
+    """Four eyes: does the request concern the moderator? True when the account is theirs or they
+    act for it, or when the person asking or being added is them, by identity or e-mail."""
+    delegate = access_request.delegate
+    requester = access_request.requester
+    return (me.concerns_customer(access_request.customer_id)
+            or me.is_person(delegate.identity_id, delegate.email)
+            or (requester is not None and me.is_person(requester.id, requester.email)))
 
 
 def decide(access_request: AccessRequest, moderator: Identity, *, approve: bool, note: str | None) -> None:
     """Approve (with an optional note) or reject (a reason is required) a pending request, once.
 
+    Raises PeopleError when the request concerns the moderator (four eyes, see `concerns`).
     The request moves out of `pending` with a conditional UPDATE: of two moderators deciding at
     the same moment exactly one changes the row; the other gets AlreadyDecided.
     """
     note = (note or "").strip() or None
+    if concerns(access_request, staff_self(moderator)):
+        raise PeopleError(_("This request concerns you or an account you own or act for; another "
+                            "moderator must decide it."))
     if not approve and not note:
         raise PeopleError(_("Give the reason for the rejection."))
-    if concerns(access_request, moderator):
-        raise PeopleError(_("You cannot decide a request that concerns your own account."))
     outcome = AccessRequestStatus.APPROVED if approve else AccessRequestStatus.REJECTED
     if not _transition(access_request, AccessRequestStatus.PENDING, outcome, moderator, note):
         raise AlreadyDecided(_("This request was already decided (%(outcome)s); nothing was changed.",
@@ -283,16 +303,12 @@ def decide(access_request: AccessRequest, moderator: Identity, *, approve: bool,
                  request_id=access_request.id, delegate_id=delegate.id, with_note=note is not None)
 
 
-def _sign_in_url() -> str:
-    return url_for("web.index", _external=True)
-
-
 def _invite(delegate: Delegate) -> None:
     customer = delegate.customer
     compose("people_invitation", to=delegate.email, language=customer.preferred_language,
             kind="people_invitation", customer_id=customer.id, delegate=delegate,
             customer=customer, rooms=[room.name for room in delegate.rooms],
-            sign_in_url=_sign_in_url())
+            sign_in_url=external_url("web.index"))
 
 
 def _tell_customer(access_request: AccessRequest) -> None:
@@ -300,7 +316,7 @@ def _tell_customer(access_request: AccessRequest) -> None:
     compose("people_decision_customer", to=customer.email, language=customer.preferred_language,
             kind="people_decision", customer_id=customer.id, access_request=access_request,
             delegate=access_request.delegate, customer=customer,
-            people_url=url_for("people.index", _external=True))
+            people_url=external_url("people.index"))
 
 
 def _tell_requester(access_request: AccessRequest) -> None:
@@ -311,7 +327,7 @@ def _tell_requester(access_request: AccessRequest) -> None:
             language=access_request.requester_language or "pl", kind="people_decision",
             customer_id=access_request.customer_id, access_request=access_request,
             number=access_request.customer.number, delegate=access_request.delegate,
-            rooms_url=url_for("rooms.index", _external=True))
+            rooms_url=external_url("rooms.index"))
 
 
 # --- recordings ------------------------------------------------------------------------------

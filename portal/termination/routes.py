@@ -12,6 +12,7 @@ from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import is_recent, recent_auth_required
 from portal.db_types import local_today
 from portal.extensions import db
+from portal.staff.conflicts import staff_self
 from portal.termination import services
 from portal.termination.forms import TerminationRequestForm, WithdrawForm
 from portal.termination.models import TerminationRequest, TerminationStatus
@@ -186,7 +187,8 @@ def queue():
     show = "closed" if request.args.get("show") == "closed" else "open"
     page = services.staff_queue(show, request.args.get("after", type=int))
     return render("termination/staff_queue.html", block="queue", page=page, show=show,
-                  today=local_today(), masked=_masked, status_labels=STATUS_LABELS)
+                  today=local_today(), masked=_masked, status_labels=STATUS_LABELS,
+                  mine=staff_self(current_user))
 
 
 @staff_bp.post("/<int:termination_id>/confirm")
@@ -205,6 +207,6 @@ def confirm(termination_id: int):
     if wants_fragment():
         termination = db.session.get(TerminationRequest, termination_id)
         return render("termination/staff_queue.html", block="row", t=termination, today=local_today(),
-                      masked=_masked, status_labels=STATUS_LABELS, announce={"message": message, "category": category})
+                      masked=_masked, status_labels=STATUS_LABELS, mine=staff_self(current_user), announce={"message": message, "category": category})
     flash(message, category)
     return redirect(url_for(".queue"), code=303)

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import format_decimal
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +32,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose
 from portal.people.models import Delegate, DelegateStatus
+from portal.staff.conflicts import staff_self
 from portal.storage import RecordingStore, StorageError, recording_store
 from portal.termination.models import (
     OPEN_STATUSES,
@@ -42,6 +43,7 @@ from portal.termination.models import (
 )
 from portal.termination.texts import SERVICE_LABELS
 from portal.web.i18n import _
+from portal.web.links import external_url
 
 CONFIRMATION_DAYS = 14
 CLAIM_LEASE = timedelta(minutes=10)
@@ -148,14 +150,6 @@ def receipt_items(receipt: DeletionReceipt, after_recording_id: int = 0, limit: 
 # the customer's steps
 
 
-def _external_url(endpoint: str) -> str | None:
-    """An absolute link for an e-mail, when there is a request to build it from (not in cron)."""
-    try:
-        return url_for(endpoint, _external=True)
-    except RuntimeError:
-        return None
-
-
 def _contract_of(customer: Customer) -> Contract:
     if customer.contract is None:
         raise TerminationError(_("There is no contract on your account to terminate."))
@@ -196,7 +190,7 @@ def request_termination(customer: Customer, identity: Identity, typed_number: st
     compose("termination_received", to=customer.email, language=customer.preferred_language,
             kind="termination_received", customer_id=customer.id, customer=customer,
             contract=contract, termination=termination, received_on=today,
-            link=_external_url("termination.overview"))
+            link=external_url("termination.overview"))
     # the acknowledgement of receipt goes out with this transaction (PKE: within one business day)
     termination.receipt_acknowledged_at = now
     db.session.flush()
@@ -237,9 +231,15 @@ def withdraw_termination(customer: Customer, identity: Identity, *, today: date,
 
 
 def confirm_termination(termination_id: int, officer: Identity, *, now: datetime | None = None) -> TerminationRequest:
-    """Confirm the request on a durable medium: exactly once, and never a withdrawn one."""
+    """Confirm the request on a durable medium: exactly once, and never a withdrawn one.
+
+    Raises TerminationError when the account is the officer's own or one they act for (four eyes).
+    """
     now = now or utcnow()
     termination = db.session.get(TerminationRequest, termination_id)
+    if staff_self(officer).concerns_customer(termination.customer_id):
+        raise TerminationError(_("This concerns an account you own or act for; another privacy officer "
+                                 "must decide it."))
     confirmed = db.session.execute(
         update(TerminationRequest)
         .where(TerminationRequest.id == termination_id, TerminationRequest.confirmed_at.is_(None),
@@ -259,7 +259,7 @@ def confirm_termination(termination_id: int, officer: Identity, *, now: datetime
             kind="termination_confirmed", customer_id=customer.id, customer=customer,
             contract=customer.contract, termination=termination,
             services=service_labels(customer.contract),
-            link=_external_url("termination.confirmation"))
+            link=external_url("termination.confirmation"))
     db.session.flush()
     return termination
 

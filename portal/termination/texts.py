@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from portal.account.registry import category
 from portal.web.i18n import _l
 

@@ -92,6 +92,7 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "termination.withdraw": (OWNER, None),
     "termination_staff.confirm": (PRIVACY_OFFICER, "termination"),
     "termination_staff.queue": (PRIVACY_OFFICER, None),
+    "staff.undelivered_mail": (PRIVACY_OFFICER, None),
     "web.healthz": (PUBLIC, None),
     "web.index": (PUBLIC, None),
     "web.readyz": (PUBLIC, None),

@@ -157,6 +157,8 @@ def test_production_session_cookie_is_secure_and_host_only(database_url, monkeyp
     monkeypatch.setenv("PORTAL_OIDC_ISSUER", "https://login.mcx.example")
     monkeypatch.setenv("PORTAL_OIDC_CLIENT_ID", "portal")
     monkeypatch.setenv("PORTAL_OIDC_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("PORTAL_AUDIT_KEY", "2026:" + "a" * 48)
+    monkeypatch.setenv("PORTAL_EXTERNAL_URL", "https://portal.mcx.example")
     monkeypatch.delenv("PORTAL_OIDC_PROVIDERS", raising=False)
     url = database_url.replace("postgresql://", "postgresql+psycopg://")
     production = create_app({"SQLALCHEMY_DATABASE_URI": url})
