@@ -203,16 +203,17 @@ def _too_many_requests(_limit):
 
 @people.route("/access/request", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_request_limit, key_func=_asking_identity, methods=["POST"], on_breach=_too_many_requests,
-               deduct_when=lambda response: response.status_code == 303)
 def request_access():
     """A signed-in person asks a customer for access by customer number. The answer is the same
     whether or not that customer exists."""
     form = AccessRequestForm()
     if form.validate_on_submit():
         try:
-            services.request_access(current_user, number=form.number.data, message=form.message.data,
-                                    language=_language())
+            # counted before it is sent, in one atomic step of the limiter's store: counting only
+            # after a success let many requests sent at the same moment all pass the check
+            with limiter.limit(_request_limit, key_func=_asking_identity, on_breach=_too_many_requests):
+                services.request_access(current_user, number=form.number.data, message=form.message.data,
+                                        language=_language())
         except services.PeopleError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
