@@ -52,8 +52,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     oidc.init_app(app)
     sessions.init_app(app)
 
-    from portal.web import assets, errors, security
+    from portal.web import assets, boundaries, errors, security
 
+    boundaries.init_app(app)
     assets.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -13,6 +13,8 @@ from portal.auth.provider_config import Provider, ProviderConfigError, providers
 DEV_ISSUER = "http://127.0.0.1:9400"
 DEV_CLIENT_ID = "mcx-portal-dev"
 DEV_CLIENT_SECRET = "mcx-portal-dev-secret"
+# connecting to, and each answer from, the optional Redis (rate-limit counters shared by instances)
+REDIS_TIMEOUT_SECONDS = 0.5
 
 
 class ConfigError(RuntimeError):
@@ -179,6 +181,11 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # several portals can share one Redis; their counters stay apart by prefix
         "RATELIMIT_KEY_PREFIX": env.get("PORTAL_REDIS_PREFIX", "mcx-portal"),
+        # Redis is optional: a refused or silent Redis costs a request at most REDIS_TIMEOUT_SECONDS
+        # (no retries), then each instance counts on its own until Redis answers again
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                                      "socket_timeout": REDIS_TIMEOUT_SECONDS},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
         "ACCESS_REQUEST_RATE_LIMIT": env.get("PORTAL_ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
         # e-mail to addresses a customer typed (contact e-mail confirmation, invitations)

@@ -28,6 +28,7 @@ from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
+from portal.web.ranges import serve_ranges, serves_the_first_byte
 from portal.web.render import render, wants_fragment
 
 people = Blueprint("people", __name__)
@@ -202,16 +203,17 @@ def _too_many_requests(_limit):
 
 @people.route("/access/request", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_request_limit, key_func=_asking_identity, methods=["POST"], on_breach=_too_many_requests,
-               deduct_when=lambda response: response.status_code == 303)
 def request_access():
     """A signed-in person asks a customer for access by customer number. The answer is the same
     whether or not that customer exists."""
     form = AccessRequestForm()
     if form.validate_on_submit():
         try:
-            services.request_access(current_user, number=form.number.data, message=form.message.data,
-                                    language=_language())
+            # counted before it is sent, in one atomic step of the limiter's store: counting only
+            # after a success let many requests sent at the same moment all pass the check
+            with limiter.limit(_request_limit, key_func=_asking_identity, on_breach=_too_many_requests):
+                services.request_access(current_user, number=form.number.data, message=form.message.data,
+                                        language=_language())
         except services.PeopleError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
@@ -255,15 +257,6 @@ def media(recording_id: int):
     return _stream(access.visible_recording_or_404(recording_id), as_attachment=False, mode="playback")
 
 
-def _starts_a_download() -> bool:
-    """A GET without Range, or with a range from byte 0: a download or a playback begins here.
-    Later ranges of the same one are not logged again."""
-    if request.method != "GET":
-        return False
-    requested = request.range
-    return requested is None or any(start == 0 for start, _end in requested.ranges)
-
-
 def _download_name(recording) -> str:
     suffix = PurePosixPath(recording.file).suffix or ".mp4"
     title = "".join(c if c.isalnum() or c in " -_.,()" else "_" for c in recording.title).strip() or "recording"
@@ -279,25 +272,23 @@ def _stream(found: access.RecordingAccess, *, as_attachment: bool, mode: str):
     except StorageError as error:
         current_app.logger.warning("recording %s unavailable: %s", found.recording.id, error)
         abort(404)
-    if _starts_a_download():
-        try:
-            services.record_download(found, current_user, mode=mode)
-            db.session.commit()
-        except Exception:
-            handle.close()
-            raise
     mimetype = mimetypes.guess_type(key)[0] or ""
     if not mimetype.startswith(("video/", "audio/")):
         # whatever a file is called, it is never served as something a browser would run
         mimetype = "application/octet-stream"
-    # send_file cannot know the size of a file object, which Range needs: it is given explicitly
-    response = send_file(handle, mimetype=mimetype, as_attachment=as_attachment,
-                         download_name=_download_name(found.recording), conditional=False,
-                         etag=found.recording.sha256, max_age=None)
-    response.content_length = size
     try:
-        response = response.make_conditional(request, accept_ranges=True, complete_length=size)
-    except Exception:
+        # send_file cannot know the size of a file object, which Range needs: it is given explicitly
+        response = send_file(handle, mimetype=mimetype, as_attachment=as_attachment,
+                             download_name=_download_name(found.recording), conditional=False,
+                             etag=found.recording.sha256, max_age=None)
+        response.content_length = size
+        response = serve_ranges(response, request, size)
+        # logged once per download or playback, when its first byte is served (P8): never for
+        # HEAD, 304, 412 or 416, and not again for the later ranges of the same one
+        if serves_the_first_byte(request, response):
+            services.record_download(found, current_user, mode=mode)
+            db.session.commit()
+    except BaseException:
         handle.close()
         raise
     # a recording is personal data: no shared or lasting cache keeps it

@@ -16,6 +16,7 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
     410: (_l("No longer available"), _l("This page is no longer available.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
+    416: (_l("Range not available"), _l("The requested part of the file does not exist.")),
     429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("An error on our side stopped this. Nothing was changed; please try again.")),
     503: (_l("Temporarily unavailable"), _l("The portal cannot reach its database right now. Please try again in a moment.")),
@@ -39,7 +40,11 @@ def init_app(app) -> None:
     def http_error(error):
         if error.response is not None:  # made with its own page, e.g. a rate limit's on_breach
             return error.response
-        return error_page(error.code or 500)
+        body, status = error_page(error.code or 500)
+        # the exception's own headers are part of the answer: Allow on 405 (RFC 9110 §15.5.6),
+        # Content-Range on 416 (§15.5.17), Retry-After
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

@@ -1,6 +1,7 @@
 """Pages that belong to no domain: landing, language switch, health probes."""
 from __future__ import annotations
 
+import redis
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
@@ -38,10 +39,35 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database answers."""
+    """Each dependency's state, as JSON: ``{"status": "ok"|"degraded"|"unavailable",
+    "database": "ok"|<error>, "redis": "ok"|"unavailable: <error>"}`` (redis only when configured).
+
+    503 only without the database. Redis is optional (rate-limit counters shared by instances):
+    without it each instance limits on its own, so the instance stays ready, marked degraded.
+    """
+    states = {"database": _database_state()}
+    if current_app.config["REDIS_URL"]:
+        states["redis"] = _redis_state(current_app.config["REDIS_URL"])
+    if states["database"] != "ok":
+        return {"status": "unavailable", **states}, 503
+    return {"status": "ok" if all(state == "ok" for state in states.values()) else "degraded", **states}
+
+
+def _database_state() -> str:
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to reach the database means not ready
         db.session.rollback()
-        return {"status": "unavailable", "database": type(exc).__name__}, 503
-    return {"status": "ok", "database": "ok"}
+        return type(exc).__name__
+    return "ok"
+
+
+def _redis_state(url: str) -> str:
+    client = redis.Redis.from_url(url, **current_app.config["RATELIMIT_STORAGE_OPTIONS"])
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return f"unavailable: {type(exc).__name__}"
+    finally:
+        client.close()
+    return "ok"

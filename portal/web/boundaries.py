@@ -1,0 +1,71 @@
+"""Request values no route can use are refused at the door, whatever the route (SPEC P1: every
+value from outside is hostile until validated and bounded).
+
+Before this, a NUL reached PostgreSQL (which cannot store it in text) and a number beyond 64 bits
+reached SQLite (which cannot bind it): both answered 500. Checking each route's parameters would
+miss the next route; these checks hold for every route, as the URL-map test proves:
+
+- path and query: NUL and other control characters (CR/LF too), invalid UTF-8, values over 2,048 characters, integers beyond 64 bits → 400;
+- `<int:…>` path ids beyond 64 bits match no route → 404;
+- headers: control characters or values over 8,190 bytes (gunicorn's own field limit) → 400.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_to_bytes
+
+from flask import abort, request
+from werkzeug.routing import IntegerConverter
+
+INT64_MAX = 2**63 - 1
+MAX_VALUE_CHARS = 2048
+MAX_HEADER_CHARS = 8190
+# C0 controls and DEL; U+FFFD is what invalid UTF-8 in the path decodes to
+_UNUSABLE_IN_URL = re.compile("[\x00-\x1f\x7f\ufffd]")
+# a header may hold a tab (RFC 9110 §5.5), nothing else below space
+_UNUSABLE_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """`<int:…>` that matches only ids both databases can bind (64-bit): larger ones are 404."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT64_MAX,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _beyond_64_bits(value: str) -> bool:
+    if not _INTEGER.fullmatch(value):
+        return False
+    digits = value.lstrip("+-").lstrip("0")
+    # int() of thousands of digits is slow (and refused past 4,300): the length decides first
+    return len(digits) > 19 or int(digits or "0") > INT64_MAX
+
+
+def unusable_url_value(value: str) -> bool:
+    """True for a path or query value no route can use (see the module docstring)."""
+    return len(value) > MAX_VALUE_CHARS or bool(_UNUSABLE_IN_URL.search(value)) or _beyond_64_bits(value)
+
+
+def refuse_unusable_values() -> None:
+    """A before-request check: abort(400) when the path, a query key or value, or a header is unusable."""
+    if unusable_url_value(request.path):
+        abort(400)
+    try:
+        # werkzeug leaves invalid UTF-8 escapes in query values as they came (`%FF`)
+        unquote_to_bytes(request.query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400)
+    for key, value in request.args.items(multi=True):
+        if unusable_url_value(key) or unusable_url_value(value):
+            abort(400)
+    for _name, value in request.headers.items():
+        if len(value) > MAX_HEADER_CHARS or _UNUSABLE_IN_HEADER.search(value):
+            abort(400)
+
+
+def init_app(app) -> None:
+    """Bound `<int:…>` (before any blueprint adds its rules) and check every request first."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unusable_values)

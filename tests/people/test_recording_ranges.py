@@ -1,0 +1,136 @@
+"""Recording downloads answer Range, If-Range and HEAD as RFC 9110 §14 says, and each download
+or playback is in the owner's activity log exactly once, when its first byte is served (P8)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from portal.extensions import db
+from tests import factories
+from tests.people.helpers import events, recording_file
+
+SIZE = 1024
+
+
+@pytest.fixture
+def recording(app, client, sign_in_as):
+    """A 1,024-byte recording of Anna's, Jan (her delegate) signed in; returns (url, bytes, etag)."""
+    anna = factories.customer(first_name="Anna", last_name="Kowalska")
+    board = factories.room(anna, "Sala zarządu")
+    rec = recording_file(board, "Posiedzenie", size=SIZE)
+    jan = factories.identity("jan@example.pl")
+    factories.delegate(anna, jan, rooms=[board], recordings=True)
+    db.session.commit()
+    sign_in_as(jan)
+    content = (Path(app.config["RECORDINGS_DIR"]) / rec.file).read_bytes()
+    assert len(content) == SIZE
+    return type("Recording", (), {"id": rec.id, "content": content, "etag": f'"{rec.sha256}"'})
+
+
+def logged() -> int:
+    db.session.expire_all()
+    return len(events("recording_downloaded"))
+
+
+WHOLE = (200, None, (0, SIZE))
+# Range header → (status, Content-Range, served slice), and whether it starts a download
+CASES = {
+    "no Range": (None, WHOLE, True),
+    "unknown unit items=0-10": ("items=0-10", WHOLE, True),
+    "two ranges on 1,024 bytes": ("bytes=0-99,200-299", WHOLE, True),
+    "garbage": ("garbage", WHOLE, True),
+    "not numbers": ("bytes=a-b", WHOLE, True),
+    "last before first": ("bytes=500-100", WHOLE, True),
+    "a 5,000-digit position": ("bytes=" + "9" * 5000 + "-", (416, f"bytes */{SIZE}", None), False),
+    "first 100 bytes": ("bytes=0-99", (206, f"bytes 0-99/{SIZE}", (0, 100)), True),
+    "from 0, open": ("bytes=0-", (206, f"bytes 0-1023/{SIZE}", (0, SIZE)), True),
+    "a later range": ("bytes=100-199", (206, f"bytes 100-199/{SIZE}", (100, 200)), False),
+    "last past the end": ("bytes=1000-5000", (206, f"bytes 1000-1023/{SIZE}", (1000, SIZE)), False),
+    "suffix": ("bytes=-24", (206, f"bytes 1000-1023/{SIZE}", (1000, SIZE)), False),
+    "suffix longer than the file": ("bytes=-2000", (206, f"bytes 0-1023/{SIZE}", (0, SIZE)), True),
+    "beyond the end bytes=2000-": ("bytes=2000-", (416, f"bytes */{SIZE}", None), False),
+    "empty suffix bytes=-0": ("bytes=-0", (416, f"bytes */{SIZE}", None), False),
+    "two ranges, none satisfiable": ("bytes=2000-,3000-3100", (416, f"bytes */{SIZE}", None), False),
+}
+
+
+@pytest.mark.parametrize("endpoint", ["", "/media"])
+@pytest.mark.parametrize("case", CASES)
+def test_range_forms(client, recording, endpoint, case):
+    header, (status, content_range, served), starts = CASES[case]
+
+    response = client.get(f"/rooms/recordings/{recording.id}{endpoint}",
+                          headers={"Range": header} if header else {})
+
+    assert response.status_code == status
+    assert response.headers.get("Content-Range") == content_range
+    if served is None:
+        assert recording.content[:64] not in response.data
+    else:
+        assert response.data == recording.content[served[0]:served[1]]
+        assert response.headers["Content-Length"] == str(served[1] - served[0])
+        assert response.headers["Accept-Ranges"] == "bytes"
+    assert logged() == (1 if starts else 0)
+
+
+IF_RANGE = {
+    # If-Range kind → (status, served slice, logged) for Range: bytes=100-199
+    "the current ETag": ("etag", 206, (100, 200), 0),
+    "another ETag": ('"0123abcd"', 200, (0, SIZE), 1),
+    "a weak copy of the ETag": ("weak", 200, (0, SIZE), 1),
+    "a date (the recording has no Last-Modified)": ("Tue, 01 Jan 2030 00:00:00 GMT", 200, (0, SIZE), 1),
+}
+
+
+@pytest.mark.parametrize("case", IF_RANGE)
+def test_if_range_serves_the_range_only_for_the_same_file(client, recording, case):
+    value, status, (start, end), logged_count = IF_RANGE[case]
+    value = {"etag": recording.etag, "weak": f"W/{recording.etag}"}.get(value, value)
+
+    response = client.get(f"/rooms/recordings/{recording.id}", headers={"Range": "bytes=100-199", "If-Range": value})
+
+    assert response.status_code == status
+    assert response.data == recording.content[start:end]
+    assert logged() == logged_count
+
+
+def test_a_changed_file_is_served_whole_even_for_an_unsatisfiable_range(client, recording):
+    response = client.get(f"/rooms/recordings/{recording.id}",
+                          headers={"Range": "bytes=2000-", "If-Range": '"0123abcd"'})
+
+    assert response.status_code == 200 and response.data == recording.content
+    assert logged() == 1
+
+
+def test_a_cached_copy_is_confirmed_with_304_and_not_logged(client, recording):
+    response = client.get(f"/rooms/recordings/{recording.id}", headers={"If-None-Match": recording.etag})
+
+    assert response.status_code == 304 and response.data == b""
+    assert logged() == 0
+
+
+@pytest.mark.parametrize("header", [None, "bytes=0-99", "bytes=100-199", "items=0-10", "bytes=2000-", "bytes=-0"])
+@pytest.mark.parametrize("endpoint", ["", "/media"])
+def test_head_answers_with_the_headers_of_get_and_is_never_logged(client, recording, header, endpoint):
+    url = f"/rooms/recordings/{recording.id}{endpoint}"
+    headers = {"Range": header} if header else {}
+
+    head = client.head(url, headers=headers)
+
+    assert logged() == 0
+    assert head.data == b""
+    get = client.get(url, headers=headers)
+    assert head.status_code == get.status_code
+    assert {k: v for k, v in head.headers.items() if k not in ("Date", "Set-Cookie")} == \
+           {k: v for k, v in get.headers.items() if k not in ("Date", "Set-Cookie")}
+
+
+def test_a_resumed_download_is_one_download(client, recording):
+    url = f"/rooms/recordings/{recording.id}"
+
+    first = client.get(url, headers={"Range": "bytes=0-511"})
+    rest = client.get(url, headers={"Range": "bytes=512-", "If-Range": first.headers["ETag"]})
+
+    assert first.data + rest.data == recording.content
+    assert logged() == 1
