@@ -52,9 +52,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     oidc.init_app(app)
     sessions.init_app(app)
 
-    from portal.web import assets, errors, security
+    from portal.web import assets, errors, render, security
 
     assets.init_app(app)
+    render.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

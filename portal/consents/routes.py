@@ -213,4 +213,4 @@ def publish():
             flash(_("Version %(version)s is published. Customers will be asked to read and acknowledge it.",
                     version=policy.version), "success")
             return redirect(url_for("policy.publish"), code=303)
-    return render("consents/staff_policy.html", form=form, versions=versions)
+    return render("consents/staff_policy.html", status=422 if form.errors else 200, form=form, versions=versions)

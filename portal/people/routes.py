@@ -58,9 +58,8 @@ def persons_asking() -> list[Notice]:
                    url_for("people.index", _anchor="requests"), _("Answer them"))]
 
 
-def _failed_form_status() -> int:
-    # htmx swaps nothing for a 4xx answer: a page that shows a form's errors answers 200 to it
-    return 200 if getattr(request, "htmx", None) else 422
+# a page that shows a form's errors; base.html's htmx-config swaps 4xx answers like any other
+FAILED_FORM = 422
 
 
 def _language() -> str:
@@ -111,7 +110,7 @@ def add():
                                     message=message)
             flash(message, "success")
             return redirect(url_for("people.index"), code=303)
-    return _people_page(customer, form, block="people_section", status=_failed_form_status())
+    return _people_page(customer, form, block="people_section", status=FAILED_FORM)
 
 
 @people.post("/account/people/validate")
@@ -164,7 +163,7 @@ def endorse(request_id: int):
             db.session.commit()
             flash(_("Thank you. MCX now checks the request; you will get an e-mail with the decision."), "success")
             return redirect(url_for("people.index"), code=303)
-    return _people_page(customer, DelegateForm(customer, formdata=None), status=_failed_form_status(),
+    return _people_page(customer, DelegateForm(customer, formdata=None), status=FAILED_FORM,
                         endorse_forms={access_request.id: form})
 
 
@@ -221,7 +220,7 @@ def request_access():
                     "decides on it, then MCX checks it; you will get an e-mail with the decision.",
                     number=form.number.data.strip()), "success")
             return redirect(url_for("people.request_access"), code=303)
-    return render("people/request_access.html", form=form, status=_failed_form_status() if form.errors else 200)
+    return render("people/request_access.html", form=form, status=FAILED_FORM if form.errors else 200)
 
 
 # --- rooms and recordings ---------------------------------------------------------------------
@@ -359,7 +358,7 @@ def approve(request_id: int):
     access_request = queue_module.request_or_404(request_id)
     form = ApproveForm()
     if not form.validate_on_submit():
-        return _card(access_request, approve_form=form, status=_failed_form_status())
+        return _card(access_request, approve_form=form, status=FAILED_FORM)
     return _decide(access_request, approve=True, note=form.note.data, approve_form=form)
 
 
@@ -370,7 +369,7 @@ def reject(request_id: int):
     access_request = queue_module.request_or_404(request_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        return _card(access_request, reject_form=form, status=_failed_form_status())
+        return _card(access_request, reject_form=form, status=FAILED_FORM)
     return _decide(access_request, approve=False, note=form.reason.data, reject_form=form)
 
 

@@ -81,7 +81,7 @@ def request_form():
             db.session.commit()
             flash(_("We received your termination request and sent you an acknowledgement by e-mail."), "success")
             return redirect(url_for(".overview"), code=303)
-    return render("termination/request.html", customer=customer, form=form,
+    return render("termination/request.html", status=422 if form.errors else 200, customer=customer, form=form,
                   consequences=services.consequences(customer, today), kept=KEPT_AFTER_TERMINATION,
                   human_size=services.human_size)
 

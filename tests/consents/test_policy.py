@@ -173,7 +173,7 @@ def test_a_failed_form_keeps_what_was_typed_and_says_what_is_wrong(client, offic
     response = client.submit("/staff/policy", publish_form(version="2.0", summary_en="", text_pl="Mój **tekst** <b>"))
 
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="version"', page) or \
         re.search(r'<input[^>]*id="version"[^>]*aria-invalid="true"', page)
     assert "Ta wersja jest już opublikowana" in page and "Napisz po angielsku, co się zmieniło." in page

@@ -237,7 +237,7 @@ def test_rejection_needs_a_reason_and_keeps_the_request_pending(moderator_client
 
     assert plain.status_code == 422
     assert re.search(rf'id="reason-{access_request.id}-error"[^>]*>Podaj powód odrzucenia\.<', page_text(plain))
-    assert fragment.status_code == 200 and "Podaj powód odrzucenia." in page_text(fragment)
+    assert fragment.status_code == 422 and "Podaj powód odrzucenia." in page_text(fragment)
     assert db.session.get(AccessRequest, access_request.id).status == "pending"
 
 

@@ -91,7 +91,7 @@ def test_a_wrong_customer_number_is_refused_next_to_the_field_and_kept(client, a
     response = client.submit("/account/termination/request", {"customer_number": "MCX-999999"})
 
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "To nie jest Twój numer klienta" in page
     assert 'value="MCX-999999"' in page and 'aria-invalid="true"' in page
     assert terminations() == []
