@@ -59,6 +59,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    from portal.web import phrases
+
+    phrases.init_app(app)
 
     from importlib import import_module
 

@@ -35,6 +35,7 @@ from portal.auth.recent import recent_auth_required
 from portal.auth.sessions import current_session
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.web import phrases
 from portal.web.nav import nav_item
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
@@ -298,4 +299,4 @@ def end_other_sessions():
     """Sign out everywhere except this browser."""
     count = services.end_other_sessions(current_user, current_session())
     db.session.commit()
-    return _after_session_change(_("Other sessions ended: %(count)s.", count=count))
+    return _after_session_change(phrases.other_sessions_ended(count))

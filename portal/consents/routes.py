@@ -155,6 +155,8 @@ def _policy_page(policy, versions: list):
                "to_acknowledge": None, "ack_form": AcknowledgeForm()}
     if current_user.is_authenticated and current_user.customer_id is not None:
         context["to_acknowledge"] = services.policy_to_acknowledge(current_user.customer_id)
+        # a first version is announced as published; only a later one "changed" the policy
+        context["acknowledged_before"] = services.last_acknowledged_policy(current_user.customer_id) is not None
     context.update(_comparison(versions))
     return render("consents/policy.html", block="comparison", **context)
 

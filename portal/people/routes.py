@@ -24,6 +24,7 @@ from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.storage import StorageError, recording_store
 from portal.web.errors import error_page
 from portal.web.masking import mask_email, mask_name
+from portal.web import phrases
 from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
@@ -54,7 +55,7 @@ def persons_asking() -> list[Notice]:
         AccessRequest.status == AccessRequestStatus.AWAITING_CUSTOMER))
     if not waiting:
         return []
-    return [Notice(_("Persons asking for access to your rooms: %(count)s.", count=waiting),
+    return [Notice(phrases.persons_asking(waiting),
                    url_for("people.index", _anchor="requests"), _("Answer them"))]
 
 

@@ -22,6 +22,7 @@ from portal.web import masking
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import role_required
+from portal.web.phrases import day
 from portal.web.render import render, wants_fragment
 
 bp = Blueprint("termination", __name__, url_prefix="/account/termination")
@@ -167,7 +168,7 @@ def termination_notice() -> list[Notice]:
     if termination.status == TerminationStatus.COMPLETED:
         return [Notice(_("Your contract has ended and your recordings were permanently deleted."),
                        url_for("termination.receipt"), _("Deletion receipt"))]
-    return [Notice(_("Your contract ends on %(date)s.", date=termination.effective_on.isoformat()),
+    return [Notice(_("Your contract ends on %(date)s.", date=day(termination.effective_on)),
                    url_for("termination.overview"), _("Contract termination"), level="warning")]
 
 

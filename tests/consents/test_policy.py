@@ -103,7 +103,7 @@ def test_an_earlier_version_has_its_own_page(client, two_versions):
 def test_english_readers_get_the_english_text(client, two_versions):
     client.submit("/language", {"lang": "en", "next": "/"})
     page = client.get("/privacy").get_data(as_text=True)
-    assert "<h3>Policy 2.0</h3>" in page and "Version 2.0, in force since June 1, 2025." in page
+    assert "<h3>Policy 2.0</h3>" in page and "Version 2.0, in force since 1 June 2025." in page
 
 
 def test_difference_between_two_versions_is_readable_and_needs_no_styles(client, two_versions):
