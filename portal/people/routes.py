@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import PurePosixPath
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import get_locale
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
@@ -23,7 +25,7 @@ from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, Del
 from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.storage import StorageError, recording_store
 from portal.web.errors import error_page
-from portal.web.masking import mask_email, mask_name
+from portal.web.masking import mask_email, mask_name, staff_customer_name
 from portal.web import phrases
 from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
@@ -309,7 +311,7 @@ def _stream(found: access.RecordingAccess, *, as_attachment: bool, mode: str):
 
 @moderation.context_processor
 def moderation_helpers():
-    return {"mask_email": mask_email, "mask_name": mask_name,
+    return {"mask_email": mask_email, "mask_name": mask_name, "staff_customer_name": staff_customer_name,
             "concerns": lambda access_request: services.concerns(access_request, current_user)}
 
 
@@ -326,10 +328,10 @@ def queue():
 
 
 def _card(access_request, *, revealed=False, message=None, category="success", status=200,
-          approve_form=None, reject_form=None):
+          approve_form=None, reject_form=None, queue_total=None):
     """The request's card: alone for htmx, or on the request's own page."""
     return render("people/request.html", block="request_card", status=status, req=access_request,
-                  revealed=revealed, message=message, message_category=category,
+                  revealed=revealed, message=message, message_category=category, queue_total=queue_total,
                   next_url=safe_next(request.form.get("next") or request.args.get("next"), "moderation.queue"),
                   approve_form=approve_form or ApproveForm(formdata=None),
                   reject_form=reject_form or RejectForm(formdata=None))
@@ -374,6 +376,15 @@ def reject(request_id: int):
     return _decide(access_request, approve=False, note=form.reason.data, reject_form=form)
 
 
+def _queue_total_on_page() -> int | None:
+    """The pending count for the queue page (with its filters) the decision was made on, if any."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path != url_for("moderation.queue"):
+        return None
+    filters = queue_module.QueueFilters.from_args(MultiDict(parse_qsl(current.query)))
+    return queue_module.pending_queue(filters, page_size=1).total
+
+
 def _decide(access_request, *, approve: bool, note: str | None, approve_form=None, reject_form=None):
     try:
         services.decide(access_request, current_user, approve=approve, note=note)
@@ -386,6 +397,6 @@ def _decide(access_request, *, approve: bool, note: str | None, approve_form=Non
         category = "success"
     if wants_fragment():
         return _card(access_request, message=message, category=category, approve_form=approve_form,
-                     reject_form=reject_form)
+                     reject_form=reject_form, queue_total=_queue_total_on_page())
     flash(message, category)
     return redirect(safe_next(request.form.get("next"), "moderation.queue"), code=303)

@@ -178,7 +178,7 @@ def termination_notice() -> list[Notice]:
 
 def _masked(termination: TerminationRequest) -> dict:
     customer = termination.customer
-    return {"name": masking.mask_name(customer.display_name), "email": masking.mask_email(customer.email)}
+    return {"name": masking.staff_customer_name(customer), "email": masking.mask_email(customer.email)}
 
 
 @staff_bp.get("")
