@@ -17,6 +17,8 @@ INVALID_FORMS = [
     ("customer", "/account/contact", {"#email-heading ~ form input[name=email]": "to-nie-adres"},
      "Wyślij link potwierdzający", "Wpisz adres e-mail, np."),
     ("customer", "/account/contact", {}, "Wyślij prośbę", "To pole jest wymagane."),
+    ("customer", "/account/contact", {"#address-heading ~ form input[name=postal_code]": "31000"},
+     "Zapisz adres", "NN-NNN"),
     ("customer", "/account/contact", {"#phone-heading ~ form input[name=csrf_token]": "expired"},
      "Zapisz numer telefonu", "Ten formularz wygasł"),
     ("customer", "/account/people", {"#add-person input[name=name]": "Marta Wiśniewska"},
