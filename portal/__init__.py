@@ -52,13 +52,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     oidc.init_app(app)
     sessions.init_app(app)
 
-    from portal.web import assets, boundaries, errors, security
+    from portal.web import assets, boundaries, errors, render, security
 
     boundaries.init_app(app)
     assets.init_app(app)
+    render.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    from portal.web import phrases
+
+    phrases.init_app(app)
 
     from importlib import import_module
 

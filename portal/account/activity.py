@@ -100,6 +100,8 @@ def _register_account_kinds() -> None:
                   [("fields", _l("What"), CORRECTION_FIELDS), ("reason", _l("Reason"), None)])
     register_kind("customer_imported", "changes", _l("Data loaded from the MCX order system"))
     register_kind("contact_phone_changed", "changes", _l("Contact phone changed"))
+    register_kind("contact_address_changed", "changes", _l("Postal address changed"), [("fields", _l("What"), {
+        "street": _l("Street"), "postal_code": _l("Postal code"), "city": _l("City"), "country": _l("Country")})])
     register_kind("contact_email_change_requested", "changes", _l("Change of contact e-mail requested"))
     register_kind("contact_email_changed", "changes", _l("Contact e-mail changed"))
     register_kind("correction_requested", "changes", _l("Correction requested"), [what])

@@ -1,10 +1,11 @@
 """Registry values in words, in the reader's language (the export keeps the raw values)."""
 from __future__ import annotations
 
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_decimal
 
 from portal.account.registry import Field, Kind, choice_label
 from portal.web.i18n import _
+from portal.web.phrases import day, moment
 
 _UNITS = ("B", "KB", "MB", "GB", "TB")
 
@@ -35,15 +36,19 @@ def value(field: Field, raw) -> str:
     if kind == Kind.BOOL:
         return _("yes") if raw else _("no")
     if kind == Kind.DATE:
-        return format_date(raw, "medium")
+        return day(raw)
     if kind == Kind.DATETIME:
-        return format_datetime(raw, "medium")
+        return moment(raw)
     if kind == Kind.BYTES:
         return size(raw)
     if kind == Kind.DURATION:
         return duration(raw)
     if kind == Kind.NUMBER:
         return format_decimal(raw)
+    if kind == Kind.PROVIDER:
+        from portal.auth.oidc import provider_label
+
+        return provider_label(raw)
     if kind == Kind.JSON:
         return "; ".join(f"{key}: {item}" for key, item in raw.items()) if isinstance(raw, dict) else str(raw)
     return str(raw)

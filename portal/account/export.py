@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from portal.account import inventory
 from portal.account.models import Customer
@@ -21,9 +24,16 @@ CHUNK = 64 * 1024
 
 
 def filename(customer: Customer, moment: datetime) -> str:
-    """`mcx-data-MCX-000123-2025-11-25.json`: who and when, safe in any file system."""
+    """`mcx-data-MCX-000123-2025-11-25.json`: who and when, safe in any file system.
+
+    The day is the customer's, in Europe/Warsaw (BABEL_DEFAULT_TIMEZONE): at 00:30 on 1 March
+    in Warsaw the file says 1 March, whatever UTC says (issue 12 item 8).
+    """
     number = re.sub(r"[^A-Za-z0-9._-]", "-", customer.number)
-    return f"mcx-data-{number}-{moment.date().isoformat()}.json"
+    if moment.tzinfo is None:  # the database keeps UTC
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return f"mcx-data-{number}-{local.date().isoformat()}.json"
 
 
 def _dumps(value) -> str:

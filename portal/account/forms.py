@@ -20,6 +20,16 @@ class PhoneForm(FlaskForm):
                         description=_l("Leave empty to remove it."))
 
 
+class AddressForm(FlaskForm):
+    """The postal address, corrected by the customer (GDPR art. 16); checked in account.address."""
+
+    street = StringField(_l("Street and number"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    postal_code = StringField(_l("Postal code"), validators=[DataRequired(REQUIRED), Length(max=16)])
+    city = StringField(_l("City"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    country = StringField(_l("Country code"), validators=[DataRequired(REQUIRED), Length(max=64)],
+                          description=_l("Two letters, e.g. PL for Poland."))
+
+
 class EmailForm(FlaskForm):
     email = StringField(_l("New contact e-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
 

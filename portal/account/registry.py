@@ -59,6 +59,7 @@ class Kind(StrEnum):
     BYTES = "bytes"
     DURATION = "duration"  # seconds
     JSON = "json"
+    PROVIDER = "provider"  # an identity provider's issuer URL or name; the page shows its label
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ ORIGINS = {"order_form": _l("the order form"), "portal": _l("added by you in the
 CHANNELS = {"email": _l("e-mail"), "sms": _l("SMS"), "phone": _l("phone calls")}
 PURPOSES = {"product_notifications": _l("news about MCX products and services")}
 CONSENT_SOURCES = {"order_form": _l("the order form"), "portal": _l("this portal"), "staff": _l("MCX staff")}
+COLLECTION_METHODS = {"portal_web_form": _l("the consent switch on your Consents page"),
+                      "order_form_import": _l("the signed order form, copied from MCX's order system"),
+                      "staff_import": _l("noted by MCX staff, copied from MCX's order system")}
 REQUEST_STATUSES = {
     "awaiting_customer": _l("awaiting your decision"), "pending": _l("awaiting MCX's decision"),
     "approved": _l("approved by MCX"), "rejected": _l("rejected by MCX"), "declined": _l("declined by you"),
@@ -257,7 +261,8 @@ CATEGORIES: tuple[Category, ...] = (
             _f("channel", _l("Channel"), "consent_events.channel", kind=Kind.CODE, choices=CHANNELS),
             _f("granted", _l("Consent given"), "consent_events.granted", kind=Kind.BOOL),
             _f("source", _l("Collected through"), "consent_events.source", kind=Kind.CODE, choices=CONSENT_SOURCES),
-            _f("collection_method", _l("Collection method"), "consent_events.collection_method"),
+            _f("collection_method", _l("Collection method"), "consent_events.collection_method",
+               kind=Kind.CODE, choices=COLLECTION_METHODS),
             _f("language", _l("Language"), "consent_events.language", kind=Kind.CODE, choices=LANGUAGES),
             _f("policy_version", _l("Privacy policy version")),
             _f("receipt_id", _l("Receipt number"), "consent_events.receipt_id"),
@@ -374,7 +379,7 @@ CATEGORIES: tuple[Category, ...] = (
         _l("To recognise you when you sign in through your identity provider; we never see your password."),
         _CONTRACT, (Source.PORTAL,), _WHILE_CONTRACT, _STAFF_ONLY,
         (
-            _f("issuer", _l("Identity provider"), "identities.issuer"),
+            _f("issuer", _l("Identity provider"), "identities.issuer", kind=Kind.PROVIDER),
             _f("subject", _l("Your identifier at the provider"), "identities.subject"),
             _f("email", _l("E-mail as your provider gave it"), "identities.email"),
             _f("email_verified", _l("E-mail confirmed by the provider"), "identities.email_verified", kind=Kind.BOOL),
@@ -388,7 +393,7 @@ CATEGORIES: tuple[Category, ...] = (
         _l("To keep you signed in, to let you see and end your sessions, and to protect your account."),
         (Basis.CONTRACT, Basis.LEGAL_DUTY), (Source.PORTAL,), _WHILE_CONTRACT, _STAFF_ONLY,
         (
-            _f("provider", _l("Signed in through"), "user_sessions.provider"),
+            _f("provider", _l("Signed in through"), "user_sessions.provider", kind=Kind.PROVIDER),
             _f("user_agent", _l("Browser"), "user_sessions.user_agent"),
             _f("ip_address", _l("IP address"), "user_sessions.ip_address"),
             _f("auth_time", _l("Authenticated"), "user_sessions.auth_time", kind=Kind.DATETIME),

@@ -18,8 +18,8 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from portal.account import activity, devices, display, export, inventory, services
-from portal.account.forms import ConfirmEmailForm, CorrectionForm, EmailForm, PhoneForm
+from portal.account import activity, address, devices, display, export, inventory, services
+from portal.account.forms import AddressForm, ConfirmEmailForm, CorrectionForm, EmailForm, PhoneForm
 from portal.account.ownership import owned_customer_or_404
 from portal.account.registry import (
     BASIS_LABELS,
@@ -33,6 +33,7 @@ from portal.auth.recent import recent_auth_required
 from portal.auth.sessions import current_session
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.web import phrases
 from portal.web.i18n import _, _l
 from portal.web.links import external_url
 from portal.web.nav import nav_item
@@ -153,11 +154,13 @@ def activity_log():
 
 # --- contact details ----------------------------------------------------------------------------------
 
-def _contact_page(customer, *, phone_form=None, email_form=None, correction_form=None, status=200):
+def _contact_page(customer, *, phone_form=None, email_form=None, correction_form=None, address_form=None,
+                  status=200):
     fields = services.correctable_fields(customer)
     return render(
         "account/contact.html", status=status, customer=customer,
         phone_form=phone_form or PhoneForm(phone=customer.phone),
+        address_form=address_form or AddressForm(obj=customer),
         email_form=email_form or EmailForm(),
         correction_form=(correction_form or CorrectionForm()).limit_to(fields),
         corrections=services.correction_requests(customer),
@@ -189,6 +192,26 @@ def change_phone():
             flash(_("Your contact phone was changed.") if changed else _("Nothing to change."), "info")
             return redirect(url_for("account.contact"), code=303)
     return _contact_page(customer, phone_form=form, status=400)
+
+
+@bp.post("/contact/address")
+@owner_required
+def change_address():
+    """Correct the postal address at once (GDPR art. 16)."""
+    customer = owned_customer_or_404(current_user)
+    form = AddressForm()
+    if form.validate_on_submit():
+        try:
+            typed = address.parse(form.street.data, form.postal_code.data, form.city.data, form.country.data)
+            changed = address.change_address(customer, current_user, typed)
+        except services.AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your postal address was changed.") if changed else _("Nothing to change."), "info")
+            return redirect(url_for("account.contact"), code=303)
+    return _contact_page(customer, address_form=form, status=400)
 
 
 @bp.post("/contact/email")
@@ -298,4 +321,4 @@ def end_other_sessions():
     """Sign out everywhere except this browser."""
     count = services.end_other_sessions(current_user, current_session())
     db.session.commit()
-    return _after_session_change(_("Other sessions ended: %(count)s.", count=count))
+    return _after_session_change(phrases.other_sessions_ended(count))

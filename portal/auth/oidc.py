@@ -59,6 +59,7 @@ def init_app(app) -> None:
         key = client_keys.load_or_create(app.config["OIDC_SIGNING_KEY_FILE"],
                                          create=app.config.get("PORTAL_ENV") != "production")
     app.extensions["portal_signing_key"] = key
+    app.jinja_env.globals["provider_label"] = provider_label
     for provider in app.config["OIDC_PROVIDERS"]:
         register(app, provider)
 
@@ -93,6 +94,13 @@ def providers() -> list[Provider]:
 
 def provider_named(name: str | None) -> Provider | None:
     return next((p for p in providers() if p.name == name), None)
+
+
+def provider_label(issuer_or_name: str | None) -> str:
+    """What people call a provider (its label, e.g. "MCX"), from its issuer URL or its name;
+    a provider no longer configured keeps its issuer, the only name we still know."""
+    found = next((p for p in providers() if issuer_or_name in (p.issuer, p.name)), None)
+    return found.label if found else (issuer_or_name or "")
 
 
 def _client(provider: Provider):

@@ -155,6 +155,8 @@ def _policy_page(policy, versions: list):
                "to_acknowledge": None, "ack_form": AcknowledgeForm()}
     if current_user.is_authenticated and current_user.customer_id is not None:
         context["to_acknowledge"] = services.policy_to_acknowledge(current_user.customer_id)
+        # a first version is announced as published; only a later one "changed" the policy
+        context["acknowledged_before"] = services.last_acknowledged_policy(current_user.customer_id) is not None
     context.update(_comparison(versions))
     return render("consents/policy.html", block="comparison", **context)
 
@@ -213,4 +215,4 @@ def publish():
             flash(_("Version %(version)s is published. Customers will be asked to read and acknowledge it.",
                     version=policy.version), "success")
             return redirect(url_for("policy.publish"), code=303)
-    return render("consents/staff_policy.html", form=form, versions=versions)
+    return render("consents/staff_policy.html", status=422 if form.errors else 200, form=form, versions=versions)

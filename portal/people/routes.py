@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import PurePosixPath
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
@@ -22,8 +24,9 @@ from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.staff.conflicts import staff_self
 from portal.storage import StorageError, recording_store
 from portal.web.errors import error_page
+from portal.web import phrases
 from portal.web.i18n import _, _l
-from portal.web.masking import mask_email, mask_name
+from portal.web.masking import mask_email, mask_name, staff_customer_name
 from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
@@ -55,13 +58,12 @@ def persons_asking() -> list[Notice]:
         AccessRequest.status == AccessRequestStatus.AWAITING_CUSTOMER))
     if not waiting:
         return []
-    return [Notice(_("Persons asking for access to your rooms: %(count)s.", count=waiting),
+    return [Notice(phrases.persons_asking(waiting),
                    url_for("people.index", _anchor="requests"), _("Answer them"))]
 
 
-def _failed_form_status() -> int:
-    # htmx swaps nothing for a 4xx answer: a page that shows a form's errors answers 200 to it
-    return 200 if getattr(request, "htmx", None) else 422
+# a page that shows a form's errors; base.html's htmx-config swaps 4xx answers like any other
+FAILED_FORM = 422
 
 
 def _language() -> str:
@@ -112,7 +114,7 @@ def add():
                                     message=message)
             flash(message, "success")
             return redirect(url_for("people.index"), code=303)
-    return _people_page(customer, form, block="people_section", status=_failed_form_status())
+    return _people_page(customer, form, block="people_section", status=FAILED_FORM)
 
 
 @people.post("/account/people/validate")
@@ -165,7 +167,7 @@ def endorse(request_id: int):
             db.session.commit()
             flash(_("Thank you. MCX now checks the request; you will get an e-mail with the decision."), "success")
             return redirect(url_for("people.index"), code=303)
-    return _people_page(customer, DelegateForm(customer, formdata=None), status=_failed_form_status(),
+    return _people_page(customer, DelegateForm(customer, formdata=None), status=FAILED_FORM,
                         endorse_forms={access_request.id: form})
 
 
@@ -223,7 +225,7 @@ def request_access():
                     "decides on it, then MCX checks it; you will get an e-mail with the decision.",
                     number=form.number.data.strip()), "success")
             return redirect(url_for("people.request_access"), code=303)
-    return render("people/request_access.html", form=form, status=_failed_form_status() if form.errors else 200)
+    return render("people/request_access.html", form=form, status=FAILED_FORM if form.errors else 200)
 
 
 # --- rooms and recordings ---------------------------------------------------------------------
@@ -307,7 +309,8 @@ def moderation_helpers():
         me = me or staff_self(current_user)
         return services.concerns(access_request, me)
 
-    return {"mask_email": mask_email, "mask_name": mask_name, "concerns": concerns}
+    return {"mask_email": mask_email, "mask_name": mask_name, "staff_customer_name": staff_customer_name,
+            "concerns": concerns}
 
 
 @moderation.get("")
@@ -323,10 +326,10 @@ def queue():
 
 
 def _card(access_request, *, revealed=False, message=None, category="success", status=200,
-          approve_form=None, reject_form=None):
+          approve_form=None, reject_form=None, queue_total=None):
     """The request's card: alone for htmx, or on the request's own page."""
     return render("people/request.html", block="request_card", status=status, req=access_request,
-                  revealed=revealed, message=message, message_category=category,
+                  revealed=revealed, message=message, message_category=category, queue_total=queue_total,
                   next_url=safe_next(request.form.get("next") or request.args.get("next"), "moderation.queue"),
                   approve_form=approve_form or ApproveForm(formdata=None),
                   reject_form=reject_form or RejectForm(formdata=None))
@@ -356,7 +359,7 @@ def approve(request_id: int):
     access_request = queue_module.request_or_404(request_id)
     form = ApproveForm()
     if not form.validate_on_submit():
-        return _card(access_request, approve_form=form, status=_failed_form_status())
+        return _card(access_request, approve_form=form, status=FAILED_FORM)
     return _decide(access_request, approve=True, note=form.note.data, approve_form=form)
 
 
@@ -367,8 +370,17 @@ def reject(request_id: int):
     access_request = queue_module.request_or_404(request_id)
     form = RejectForm()
     if not form.validate_on_submit():
-        return _card(access_request, reject_form=form, status=_failed_form_status())
+        return _card(access_request, reject_form=form, status=FAILED_FORM)
     return _decide(access_request, approve=False, note=form.reason.data, reject_form=form)
+
+
+def _queue_total_on_page() -> int | None:
+    """The pending count for the queue page (with its filters) the decision was made on, if any."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path != url_for("moderation.queue"):
+        return None
+    filters = queue_module.QueueFilters.from_args(MultiDict(parse_qsl(current.query)))
+    return queue_module.pending_queue(filters, page_size=1).total
 
 
 def _decide(access_request, *, approve: bool, note: str | None, approve_form=None, reject_form=None):
@@ -383,6 +395,6 @@ def _decide(access_request, *, approve: bool, note: str | None, approve_form=Non
         category = "success"
     if wants_fragment():
         return _card(access_request, message=message, category=category, approve_form=approve_form,
-                     reject_form=reject_form)
+                     reject_form=reject_form, queue_total=_queue_total_on_page())
     flash(message, category)
     return redirect(safe_next(request.form.get("next"), "moderation.queue"), code=303)

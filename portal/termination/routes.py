@@ -22,6 +22,7 @@ from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import role_required
+from portal.web.phrases import day
 from portal.web.render import render, wants_fragment
 
 bp = Blueprint("termination", __name__, url_prefix="/account/termination")
@@ -81,7 +82,7 @@ def request_form():
             db.session.commit()
             flash(_("We received your termination request and sent you an acknowledgement by e-mail."), "success")
             return redirect(url_for(".overview"), code=303)
-    return render("termination/request.html", customer=customer, form=form,
+    return render("termination/request.html", status=422 if form.errors else 200, customer=customer, form=form,
                   consequences=services.consequences(customer, today), kept=KEPT_AFTER_TERMINATION,
                   human_size=services.human_size)
 
@@ -167,7 +168,7 @@ def termination_notice() -> list[Notice]:
     if termination.status == TerminationStatus.COMPLETED:
         return [Notice(_("Your contract has ended and your recordings were permanently deleted."),
                        url_for("termination.receipt"), _("Deletion receipt"))]
-    return [Notice(_("Your contract ends on %(date)s.", date=termination.effective_on.isoformat()),
+    return [Notice(_("Your contract ends on %(date)s.", date=day(termination.effective_on)),
                    url_for("termination.overview"), _("Contract termination"), level="warning")]
 
 
@@ -177,7 +178,7 @@ def termination_notice() -> list[Notice]:
 
 def _masked(termination: TerminationRequest) -> dict:
     customer = termination.customer
-    return {"name": masking.mask_name(customer.display_name), "email": masking.mask_email(customer.email)}
+    return {"name": masking.staff_customer_name(customer), "email": masking.mask_email(customer.email)}
 
 
 @staff_bp.get("")

@@ -1,7 +1,7 @@
 """One page template per page; its named blocks double as htmx fragments."""
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import g, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -15,8 +15,26 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
     """Render the whole page, or only `block` when htmx asked for a fragment."""
     if block and wants_fragment():
         body = render_block(template, block, **context)
+        g.rendered_fragment = True
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def whole_page_replaces_the_page(response):
+        """A whole page answering a fragment request with 4xx/5xx (an error page, a form expired)
+        replaces the page, as a full load would, instead of nesting inside the fragment's target.
+
+        The htmx-config meta in base.html swaps 4xx/5xx answers; these response headers
+        (htmx 2: HX-Retarget, HX-Reswap, HX-Reselect) aim that swap at <body>.
+        """
+        if (response.status_code >= 400 and response.mimetype == "text/html"
+                and wants_fragment() and not g.get("rendered_fragment")):
+            response.headers["HX-Retarget"] = "body"
+            response.headers["HX-Reswap"] = "innerHTML show:window:top"
+            response.headers["HX-Reselect"] = "unset"
+        return response

@@ -42,7 +42,7 @@ def imported_values(app) -> list[str]:
               if c["number"] == "MCX-000123"]
     values = [data["number"], data["company_name"], data["tax_id"], data["first_name"], data["last_name"],
               data["email"], data["phone"], *data["address"].values(), data["contract"]["number"],
-              format_date(date.fromisoformat(data["contract"]["signed_on"]), "medium", locale="pl")]
+              format_date(date.fromisoformat(data["contract"]["signed_on"]), "d MMMM y", locale="pl")]
     values += ["spersonalizowane wideokonferencje na PC", "pokój wideokonferencyjny z nagrywaniem"]
     for room in data["rooms"]:
         values.append(room["name"])

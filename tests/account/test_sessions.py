@@ -95,7 +95,7 @@ def test_sign_out_everywhere_else(app, owner_client, owner):
 
     response = owner_client.submit("/account/sessions/end-others", follow_redirects=True)
 
-    assert "Zakończone pozostałe sesje: 2." in response.get_data(as_text=True)
+    assert "Zakończono 2 inne sesje." in response.get_data(as_text=True)
     assert [b.get("/account/").status_code for b in browsers] == [302, 302]
     assert owner_client.get("/account/").status_code == 200
     assert stranger_browser.get("/account/").status_code == 200
@@ -110,7 +110,7 @@ def test_with_htmx_the_list_updates_in_place(app, owner_client, owner):
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
-    assert 'role="status"' in body and "Zakończone pozostałe sesje: 1." in body
+    assert 'role="status"' in body and "Zakończono 1 inną sesję." in body
     assert len(handles(body)) == 1
 
 
@@ -158,4 +158,4 @@ def test_a_long_list_shows_the_newest_and_says_how_many_more(app, owner_client, 
     page = owner_client.get("/account/sessions").get_data(as_text=True)
 
     assert len(handles(page)) == 50 and "data-current" in page  # this browser is always listed
-    assert "Starszych sesji poza listą: 2;" in page
+    assert "2 starsze sesje nie są tu pokazane;" in page

@@ -103,7 +103,7 @@ def test_an_earlier_version_has_its_own_page(client, two_versions):
 def test_english_readers_get_the_english_text(client, two_versions):
     client.submit("/language", {"lang": "en", "next": "/"})
     page = client.get("/privacy").get_data(as_text=True)
-    assert "<h3>Policy 2.0</h3>" in page and "Version 2.0, in force since June 1, 2025." in page
+    assert "<h3>Policy 2.0</h3>" in page and "Version 2.0, in force since 1 June 2025." in page
 
 
 def test_difference_between_two_versions_is_readable_and_needs_no_styles(client, two_versions):
@@ -173,7 +173,7 @@ def test_a_failed_form_keeps_what_was_typed_and_says_what_is_wrong(client, offic
     response = client.submit("/staff/policy", publish_form(version="2.0", summary_en="", text_pl="Mój **tekst** <b>"))
 
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="version"', page) or \
         re.search(r'<input[^>]*id="version"[^>]*aria-invalid="true"', page)
     assert "Ta wersja jest już opublikowana" in page and "Napisz po angielsku, co się zmieniło." in page

@@ -1,9 +1,12 @@
 """Every GET page of the portal, for every role, in Polish and in English, in real Chromium:
-axe-core finds no WCAG 2.1 A/AA violation and the page asks nothing of any other origin (SPEC P1).
+axe-core finds no WCAG 2.1 A/AA violation, the page asks nothing of any other origin (SPEC P1),
+and at 320 CSS px it needs no horizontal scrolling (WCAG 2.1 1.4.10 Reflow). Screenshots at four
+widths go to screenshots/ (git-ignored) for people to look at.
 Plus a keyboard-only journey through the consent and people pages, with focus always visible."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -29,6 +32,9 @@ NOT_PAGES = {
 }
 # HTML pages deliberately not scanned here, each with its reason (none at present)
 SKIPPED: dict[str, str] = {}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+WIDTHS = (320, 375, 768, 1280)  # phones, a tablet, a laptop
+DESKTOP = {"width": 1280, "height": 720}  # Playwright's default viewport
 ROLES = ("anonymous", "customer", "delegate", "moderator", "privacy_officer", "terminated_customer")
 LANGUAGES = ("pl", "en")
 
@@ -92,6 +98,32 @@ def browser_tab(browser, live_server, provider, partner_provider, client) -> Tab
     return tab
 
 
+def reflow_problems(page, where: str, screenshot_name: str | None) -> list[str]:
+    """At 320 CSS px nothing may need horizontal scrolling (WCAG 2.1 1.4.10); screenshots at WIDTHS."""
+    problems = []
+    for width in WIDTHS:
+        if screenshot_name is None and width != 320:
+            continue
+        page.set_viewport_size({"width": width, "height": 800})
+        if width == 320:
+            overflow = page.evaluate("""() => {
+                const doc = document.documentElement;
+                if (doc.scrollWidth <= window.innerWidth) return null;
+                const wide = [...document.querySelectorAll('body *')]
+                    .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
+                    .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                         + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : ''));
+                return `${doc.scrollWidth} px wide: ${wide.slice(0, 6).join(', ')}`;
+            }""")
+            if overflow:
+                problems.append(f"{where}: scrolls sideways at 320 px, {overflow}")
+        if screenshot_name:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / f"{screenshot_name}-{width}.png", full_page=True)
+    page.set_viewport_size(DESKTOP)
+    return problems
+
+
 def test_every_page_of_every_role_in_both_languages_is_accessible_and_stays_on_our_origin(
         app, browser, live_server, provider, partner_provider):
     started = time.monotonic()
@@ -100,7 +132,7 @@ def test_every_page_of_every_role_in_both_languages_is_accessible_and_stays_on_o
     visited: dict[str, int] = {}
     problems: list[str] = []
     scans = 0
-    spent = {"probe": 0.0, "load": 0.0, "axe": 0.0}
+    spent = {"probe": 0.0, "load": 0.0, "axe": 0.0, "reflow": 0.0}
     for role in ROLES:
         for language in LANGUAGES:
             client = signed_in_client(app, world["identities"].get(role), language)
@@ -129,6 +161,10 @@ def test_every_page_of_every_role_in_both_languages_is_accessible_and_stays_on_o
                     for v in violations:
                         problems.append(f"{role}/{language} {url}: {v['id']} ({v['impact']}) {v['help']}: "
                                         + " | ".join(v["nodes"]))
+                    t0 = time.monotonic()
+                    problems.extend(reflow_problems(tab.page, f"{role}/{language} {url}",
+                                                    f"{role}-{rule.endpoint}" if language == "pl" else None))
+                    spent["reflow"] += time.monotonic() - t0
                     if tab.foreign_requests:
                         problems.append(f"{role}/{language} {url}: requests to other origins "
                                         f"{tab.foreign_requests}")

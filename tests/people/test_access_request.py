@@ -55,7 +55,7 @@ def test_a_person_asks_and_the_customer_sees_the_request(app, client, anna, mare
     customer = app.test_client()
     sign_in_as(anna.identity, customer)
     page = page_text(customer.get("/account/people"))
-    assert "Osoby proszące o dostęp do Twoich pokoi: 1." in page  # the notice on every page
+    assert "1 osoba prosi o dostęp do Twoich pokoi." in page  # the notice on every page
     assert "Marek Partner (marek@partner.example.pl)" in page
     assert "Jestem konsultantem" in page
     # the moderators do not see it before the customer agrees

@@ -19,6 +19,7 @@ from portal.termination.models import TerminationRequest, TerminationStatus
 from tests import factories
 from tests.support.threads import at_once
 from tests.termination.conftest import make_account
+from babel.dates import format_date as babel_date  # the portal writes days as "31 grudnia 2026"
 
 
 def terminations() -> list[TerminationRequest]:
@@ -91,7 +92,7 @@ def test_a_wrong_customer_number_is_refused_next_to_the_field_and_kept(client, a
     response = client.submit("/account/termination/request", {"customer_number": "MCX-999999"})
 
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "To nie jest Twój numer klienta" in page
     assert 'value="MCX-999999"' in page and 'aria-invalid="true"' in page
     assert terminations() == []
@@ -115,7 +116,7 @@ def test_the_request_is_acknowledged_by_e_mail_at_once(client, account, sign_in_
     mail.deliver_due()
     [message] = smtp_server.to(account.customer.email)
     assert message["Subject"] == "Otrzymaliśmy Twoje wypowiedzenie umowy"
-    assert f"Twoja umowa kończy się {termination.effective_on.isoformat()}" in message.get_content()
+    assert f"Twoja umowa kończy się {babel_date(termination.effective_on, 'd MMMM y', locale='pl')}" in message.get_content()
     page = client.get("/account/termination").get_data(as_text=True)
     assert "Wycofaj wypowiedzenie" in page and f"wysłane na adres {account.customer.email}" in page
 
@@ -205,7 +206,7 @@ def test_other_pages_show_that_the_contract_is_ending(client, account, sign_in_a
 
     page = client.get("/account/").get_data(as_text=True)
 
-    assert f"Twoja umowa kończy się {terminations()[0].effective_on.isoformat()}." in page
+    assert f"Twoja umowa kończy się {babel_date(terminations()[0].effective_on, 'd MMMM y', locale='pl')}." in page
 
 
 CUSTOMER_PAGES = ["/account/termination", "/account/termination/request", "/account/termination/confirmation",

@@ -15,6 +15,10 @@ from portal.termination import services
 from portal.termination.models import TerminationRequest, TerminationStatus
 from tests import factories
 from tests.termination.conftest import RECEIVED, make_account, requested_termination
+from babel.dates import format_date as babel_date  # the portal writes days as "31 grudnia 2026"
+from flask_babel import force_locale
+
+from portal.web.phrases import day
 
 
 @pytest.fixture
@@ -80,7 +84,7 @@ def test_a_deadline_still_ahead_shows_the_days_left(client, app, account, office
 
     page = client.get("/staff/terminations").get_data(as_text=True)
 
-    assert "pozostało dni: 9" in page and "po terminie" not in page
+    assert "zostało 9 dni" in page and "po terminie" not in page
 
 
 def test_confirming_sends_the_durable_confirmation_once(client, account, officer, smtp_server, sign_in_as):
@@ -97,7 +101,7 @@ def test_confirming_sends_the_durable_confirmation_once(client, account, officer
     [message] = smtp_server.to(account.customer.email)
     body = message.get_content()
     assert message["Subject"] == "Potwierdzenie wypowiedzenia Twojej umowy"
-    assert f"Data rozwiązania umowy: {termination.effective_on.isoformat()}" in body
+    assert f"Data rozwiązania umowy: {babel_date(termination.effective_on, 'd MMMM y', locale='pl')}" in body
     assert "Pokój wideokonferencyjny z nagrywaniem" in body  # the service, by name
     assert "http://localhost/account/termination/confirmation" in body
 
@@ -154,8 +158,9 @@ def test_customer_downloads_the_confirmation_document(client, account, officer, 
     assert "Potwierdzenie wypowiedzenia umowy" in document
     assert account.customer.contract.number in document
     assert "Pokój wideokonferencyjny z nagrywaniem" in document
-    assert termination.effective_on.isoformat() in document
-    assert termination.requested_at.date().isoformat() in document
+    assert babel_date(termination.effective_on, "d MMMM y", locale="pl") in document
+    with force_locale("pl"):
+        assert day(termination.requested_at) in document  # the Warsaw day
     # standalone: the saved file needs nothing else
     for needs_more in ("<link", "<script", "src=", "<style"):
         assert needs_more not in document

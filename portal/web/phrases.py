@@ -1,0 +1,89 @@
+"""How the portal writes moments, days, ages and counts, in the reader's language.
+
+One format for every date a person reads, on pages, in e-mails, in documents: day, month name,
+year, and hour:minute without seconds ("30 listopada 2026, 16:40"), always in the portal's time
+zone (BABEL_DEFAULT_TIMEZONE, Europe/Warsaw), whatever the server's zone. Counts go through
+ngettext, so Polish gets its three forms (1 nagranie, 2 nagrania, 5 nagrań); ages go through
+Babel's format_timedelta with a direction, so they need no case ("5 minut temu").
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask_babel import format_date, format_datetime, format_timedelta, ngettext
+
+MOMENT = "d MMMM y, HH:mm"
+DAY = "d MMMM y"
+
+
+def moment(value: datetime | None) -> str:
+    """A point in time as people read it: `30 listopada 2026, 16:40` (Europe/Warsaw)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # the database keeps UTC
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value, MOMENT)
+
+
+def day(value: date | datetime | None) -> str:
+    """A calendar day: `30 listopada 2026`; a moment gives its day in Europe/Warsaw."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_date(value, DAY)
+
+
+def ago(then: datetime, now: datetime | None = None) -> str:
+    """How long ago, in words that need no case: `1 minutę temu`, `3 dni temu`, `5 minutes ago`."""
+    now = now or datetime.now(UTC)
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return format_timedelta(min(then - now, timedelta(seconds=-1)), add_direction=True)
+
+
+# Counts. Each takes the number and returns the whole phrase with the right plural form.
+
+def recordings(n: int) -> str:
+    return ngettext("%(num)s recording", "%(num)s recordings", n)
+
+
+def other_sessions_ended(n: int) -> str:
+    return ngettext("%(num)s other session was ended.", "%(num)s other sessions were ended.", n)
+
+
+def older_sessions_not_listed(n: int) -> str:
+    return ngettext("%(num)s older session is not listed; signing out of all other sessions ends it too.",
+                    "%(num)s older sessions are not listed; signing out of all other sessions ends them too.", n)
+
+
+def persons_asking(n: int) -> str:
+    return ngettext("%(num)s person asks for access to your rooms.",
+                    "%(num)s persons ask for access to your rooms.", n)
+
+
+def unchanged_paragraphs(n: int) -> str:
+    return ngettext("%(num)s unchanged paragraph", "%(num)s unchanged paragraphs", n)
+
+
+def days_left(n: int) -> str:
+    return ngettext("%(num)s day left", "%(num)s days left", n)
+
+
+def within_hours(n: int) -> str:
+    return ngettext("within %(num)s hour", "within %(num)s hours", n)
+
+
+def pending_requests(n: int) -> str:
+    return ngettext("%(num)s request waits for a decision.", "%(num)s requests wait for a decision.", n)
+
+
+COUNTS = {f.__name__: f for f in (recordings, other_sessions_ended, older_sessions_not_listed, persons_asking,
+                                   unchanged_paragraphs, days_left, within_hours, pending_requests)}
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(moment=moment, day=day)
+    app.jinja_env.globals.update(ago=ago, **COUNTS)
