@@ -79,8 +79,8 @@ def add_delegate(customer: Customer, actor: Identity, *, name: str, email: str, 
     """The customer authorizes a person; it becomes an access request for a moderator.
 
     Raises PeopleError for a scope outside the customer's rooms, an address the portal cannot
-    deliver to (portal.addresses), a person already listed, or when
-    the limit on e-mail to typed addresses is reached (portal.typed_mail).
+    deliver to (portal.addresses), a person already listed, or when the limit on e-mail to typed
+    addresses is reached (portal.typed_mail).
     """
     _check_scope(customer, rooms, expires_on, today)
     try:

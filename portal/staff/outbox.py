@@ -61,8 +61,8 @@ def parked(before: int | None = None, size: int = PAGE_SIZE) -> ParkedPage:
         query = query.where(OutboxMessage.id < before)
     rows = list(db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(size + 1)))
     ids = {m.customer_id for m in rows[:size] if m.customer_id is not None}
-    numbers = dict(db.session.execute(
-        select(Customer.id, Customer.number).where(Customer.id.in_(ids))).tuples().all()) if ids else {}
+    numbers = {customer_id: number for customer_id, number in db.session.execute(
+        select(Customer.id, Customer.number).where(Customer.id.in_(ids)))} if ids else {}
     messages = [ParkedMessage(m.id, m.kind, numbers.get(m.customer_id), mask_email(m.to_address), m.created_at,
                               m.attempts, mask_addresses(m.last_error)) for m in rows[:size]]
     return ParkedPage(messages, rows[size - 1].id if len(rows) > size else None)
