@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 
-from flask_babel import gettext as _
+from portal.web.i18n import _
 
 from portal import audit
 from portal.account.models import Customer

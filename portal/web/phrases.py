@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import format_date, format_datetime, format_timedelta, ngettext
+from flask_babel import format_date, format_datetime, format_timedelta
+
+from portal.web.i18n import ngettext
 
 MOMENT = "d MMMM y, HH:mm"
 DAY = "d MMMM y"

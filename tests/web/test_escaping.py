@@ -12,9 +12,13 @@ import re
 
 from flask import render_template_string
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from portal import ROOT
 from portal.web.i18n import _, _l, lazy_ngettext, ngettext, pgettext
+from portal.db_types import local_today
+from portal.people import services
+from portal.people.models import AccessRequest
 from tests import factories
 from tests.web.planted import LONG, planted_markup, shows_payload
 
@@ -23,11 +27,23 @@ def test_a_name_from_the_identity_provider_is_text_in_the_customers_activity_log
         app, client, sign_in_via_provider, sign_in_as):
     customer = factories.customer()
     owner = factories.identity(customer=customer)
+    moderator = factories.identity(email="mod@mcx.pl", roles=("moderator",))
+    room = factories.room(customer)
     factories.db.session.commit()
-    answer = sign_in_via_provider({"sub": "obcy", "email": "obcy@example.pl", "email_verified": True, "name": LONG})
+    claims = {"sub": "obcy", "email": "obcy@example.pl", "email_verified": True, "name": LONG}
+    answer = sign_in_via_provider(claims)
     assert answer.status_code in (302, 303)
     asked = client.submit("/access/request", {"number": customer.number, "message": "Proszę"})
     assert asked.status_code == 303
+    # the customer agrees and a moderator approves: the stranger, named by their provider, becomes
+    # an authorized person whose sign-ins the customer's activity log shows (SPEC P5, GDPR art. 15)
+    access_request = factories.db.session.scalars(select(AccessRequest)).one()
+    with app.test_request_context():
+        services.endorse_request(access_request, owner, rooms=[room], recordings=False, expires_on=None,
+                                 today=local_today())
+        services.decide(access_request, moderator, approve=True, note=None)
+        factories.db.session.commit()
+    assert sign_in_via_provider(claims, test_client=app.test_client()).status_code in (302, 303)
 
     owners = app.test_client()
     sign_in_as(owner, owners)
