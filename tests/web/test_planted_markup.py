@@ -49,7 +49,7 @@ def _act_through_forms(app, world, clients) -> list:
     a = world.numbers["a"]
     post("unlinked", "people.request_access", {"number": a, "message": LONG}, htmx=False, status=303)
     post("customer_a", "people.add", {"name": LONG, "email": "nowa.osoba@example.pl", "rooms": world.rooms["a"]})
-    post("customer_a", "people.add", {"name": LONG, "email": EMAIL})  # refused: the form shows what was typed
+    post("customer_a", "people.add", {"name": LONG, "email": EMAIL}, status=422)  # refused: the form shows what was typed
     post("customer_a", "account.request_correction", {"field": "first_name", "value": LONG[:100], "note": LONG}, htmx=False,
          status=303)
     post("privacy_officer", "account_staff.new_disclosure", {
