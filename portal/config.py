@@ -21,7 +21,11 @@ class ConfigError(RuntimeError):
     """The environment does not describe a portal that may start."""
 
 
-def _providers(env: dict[str, str], production: bool) -> list[Provider]:
+def _signing_key_file(env: dict[str, str], instance: Path) -> str:
+    return env.get("PORTAL_OIDC_SIGNING_KEY_FILE") or str(instance / "oidc-signing-key.pem")
+
+
+def _providers(env: dict[str, str], production: bool, instance: Path) -> list[Provider]:
     issuer = env.get("PORTAL_OIDC_ISSUER")
     if not issuer:
         if production:
@@ -46,6 +50,10 @@ def _providers(env: dict[str, str], production: bool) -> list[Provider]:
         plain = [p.issuer for p in providers if not p.issuer.startswith("https://")]
         if plain:
             raise ConfigError(f"OpenID provider issuers must use https in production: {', '.join(plain)}")
+    if production and any(p.token_endpoint_auth_method == "private_key_jwt" for p in providers) \
+            and not Path(_signing_key_file(env, instance)).is_file():
+        raise ConfigError("PORTAL_OIDC_SIGNING_KEY_FILE must name the portal's PEM RSA private key: a provider "
+                          f"uses private_key_jwt and {_signing_key_file(env, instance)} does not exist.")
     names = [p.name for p in providers]
     if len(set(names)) != len(names):
         raise ConfigError("PORTAL_OIDC_PROVIDERS: provider names must be unique (\"mcx\" is the primary).")
@@ -146,15 +154,7 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         if database_url.startswith(scheme):
             database_url = "postgresql+psycopg://" + database_url.removeprefix(scheme)
 
-    providers = _providers(env, production)
-    signing_key_file = env.get("PORTAL_OIDC_SIGNING_KEY_FILE") or str(instance / "oidc-signing-key.pem")
-    if production and any(p.token_endpoint_auth_method == "private_key_jwt" for p in providers) \
-            and not Path(signing_key_file).is_file():
-        raise ConfigError("PORTAL_OIDC_SIGNING_KEY_FILE must name the portal's PEM RSA private key: a provider "
-                          f"uses private_key_jwt and {signing_key_file} does not exist.")
-
     redis_url = env.get("PORTAL_REDIS_URL")
-    providers = _providers(env, production)
     audit_key_id, audit_keys = _audit_keys(env, instance, production)
     external_url = _external_url(env, production)
     return {
@@ -165,9 +165,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "AUDIT_KEY_ID": audit_key_id,
         "AUDIT_KEYS": audit_keys,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "OIDC_PROVIDERS": providers,
+        "OIDC_PROVIDERS": _providers(env, production, instance),
         # the portal's private key for providers that use private_key_jwt (RFC 7523)
-        "OIDC_SIGNING_KEY_FILE": signing_key_file,
+        "OIDC_SIGNING_KEY_FILE": _signing_key_file(env, instance),
         "EXTERNAL_URL": external_url,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
