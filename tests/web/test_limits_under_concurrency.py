@@ -50,7 +50,7 @@ def race(app, identity, send) -> list[int]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters():
+def fresh_counters(app):
     limiter.reset()  # the in-memory counters are the process's: start from none
     yield
     limiter.reset()

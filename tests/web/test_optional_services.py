@@ -53,13 +53,15 @@ def redis_state(request):
 def redis_app(redis_state, monkeypatch, database_url, provider, partner_provider, tmp_path):
     state, url = redis_state
     monkeypatch.setenv("PORTAL_REDIS_URL", url)
-    monkeypatch.setenv("PORTAL_REDIS_PREFIX", f"test-{free_port()}")  # counters of this test only
     config = _config_for(database_url, provider_configs(provider, partner_provider), tmp_path)
     config["SIGNIN_RATE_LIMIT"] = "3 per minute"
     app = create_app(config)
     # the extension object is one per process and remembers a dead store: each app here starts
     # as a freshly started instance would
     limiter._storage_dead = False
+    if state == "running":
+        with app.app_context():
+            limiter.reset()  # Redis database 15 is this test's: no counts from an earlier run
     app.instance_path = str(tmp_path / "instance")
     yield state, app
     with app.app_context():
