@@ -124,3 +124,25 @@ def test_after_sign_out_history_holds_no_private_page_and_back_reaches_the_serve
         assert "/auth/" in page.url or page.get_by_role("link", name=re.compile("Zaloguj")).count() > 0
     finally:
         tab.context.close()
+
+
+def test_a_person_whose_session_ended_reads_why_on_the_sign_in_page(app, browser, live_server, provider,
+                                                                     partner_provider, world):
+    from sqlalchemy import select
+
+    from portal.auth import sessions
+    from portal.auth.models import UserSession
+    from portal.extensions import db
+
+    tab = open_as(app, browser, live_server, provider, partner_provider, world, "delegate")
+    page = tab.page
+    try:
+        page.goto(live_server.url + "/rooms")
+        sessions.revoke(select(UserSession.id).where(
+            UserSession.identity_id == world["identities"]["delegate"].id), "delegate_removed")
+        db.session.commit()
+        page.get_by_role("navigation", name="Główna").get_by_role("link").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Zaloguj się")
+        expect(page.get_by_role("alert")).to_contain_text("Klient, który dał Ci dostęp, odebrał go")
+    finally:
+        tab.context.close()
