@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+expect.set_options(timeout=15_000)  # the suite shares two cores: give a loaded machine time
+
 from tests.e2e.test_every_page import browser_tab, build_world, signed_in_client
 
 # (role, page, how to fill the form in wrongly, the button that sends it, what the person must read)
