@@ -32,6 +32,37 @@ def _start_mail_sender(app, every_seconds: float = 15) -> None:
     threading.Thread(target=loop, daemon=True, name="mail-sender").start()
 
 
+def demo_people(known: set[str]) -> list[dict]:
+    """Provider claims for every authorized person in the database whose e-mail the local
+    provider does not know yet (e.g. one the customer added during the demo): their subject is
+    their e-mail address, confirmed, so they can sign in and take up the invitation."""
+    from portal.people.models import Delegate
+
+    people = db.session.execute(select(Delegate.email, Delegate.name).where(Delegate.email.is_not(None))).all()
+    return [{"sub": email, "email": email, "email_verified": True, "name": name}
+            for email, name in people if email not in known]
+
+
+def _start_provider_sync(app, provider: ProviderProcess, every_seconds: float = 3) -> None:
+    """Keep the local provider's users in step with the demo's authorized persons."""
+    known = {ident["email"] for ident in DEMO_IDENTITIES}
+
+    def loop():
+        while True:
+            with app.app_context():
+                try:
+                    for claims in demo_people(known):
+                        provider.set_user(claims)
+                        known.add(claims["email"])
+                except Exception:  # the demo goes on; the next round tries again
+                    app.logger.exception("could not add a demo person to the local provider")
+                finally:
+                    db.session.remove()
+            time.sleep(every_seconds)
+
+    threading.Thread(target=loop, daemon=True, name="provider-sync").start()
+
+
 def run(app, *, host: str, port: int, provider_port: int) -> None:
     with app.app_context():
         upgrade()
@@ -50,6 +81,8 @@ def run(app, *, host: str, port: int, provider_port: int) -> None:
         click.echo("Demo identities (pick one on the provider's page):")
         for ident in DEMO_IDENTITIES:
             click.echo(f"  {ident['sub']:<18} {ident['email']:<28} {ident['role']}")
+        click.echo("  a person you authorize during the demo: their e-mail address as the subject")
+        _start_provider_sync(app, provider)
     _start_mail_sender(app)
     click.echo(f"Portal: http://{host}:{port}/  (e-mail goes to {app.config['SMTP_URL'] or 'instance/outbox/*.eml'})")
     try:

@@ -196,6 +196,8 @@ def test_create_app_in_production_without_an_issuer_refuses_to_start(monkeypatch
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("PORTAL_AUDIT_KEY", PRODUCTION["PORTAL_AUDIT_KEY"])
+    monkeypatch.setenv("PORTAL_EXTERNAL_URL", PRODUCTION["PORTAL_EXTERNAL_URL"])
 
     with pytest.raises(ConfigError, match="PORTAL_OIDC_ISSUER"):
         create_app()

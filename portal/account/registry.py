@@ -119,6 +119,12 @@ ORIGINS = {"order_form": _l("the order form"), "portal": _l("added by you in the
 CHANNELS = {"email": _l("e-mail"), "sms": _l("SMS"), "phone": _l("phone calls")}
 PURPOSES = {"product_notifications": _l("news about MCX products and services")}
 CONSENT_SOURCES = {"order_form": _l("the order form"), "portal": _l("this portal"), "staff": _l("MCX staff")}
+SESSION_END_REASONS = {
+    "signed_out": _l("you signed out"), "superseded": _l("you signed in again in the same browser"),
+    "ended_by_user": _l("ended on the sessions page"), "backchannel_logout": _l("signed out at the identity provider"),
+    "delegate_removed": _l("access removed by the customer"), "expired_idle": _l("expired after a time without activity"),
+    "expired_lifetime": _l("expired at its longest allowed length"),
+}
 COLLECTION_METHODS = {"portal_web_form": _l("the consent switch on your Consents page"),
                       "order_form_import": _l("the signed order form, copied from MCX's order system"),
                       "staff_import": _l("noted by MCX staff, copied from MCX's order system")}
@@ -400,7 +406,8 @@ CATEGORIES: tuple[Category, ...] = (
             _f("created_at", _l("Started"), "user_sessions.created_at", kind=Kind.DATETIME),
             _f("last_seen_at", _l("Last seen"), "user_sessions.last_seen_at", kind=Kind.DATETIME),
             _f("revoked_at", _l("Ended"), "user_sessions.revoked_at", kind=Kind.DATETIME),
-            _f("revoked_reason", _l("How it ended"), "user_sessions.revoked_reason"),
+            _f("revoked_reason", _l("How it ended"), "user_sessions.revoked_reason",
+               kind=Kind.CODE, choices=SESSION_END_REASONS),
         ),
         shown_at="account.sessions",
     ),

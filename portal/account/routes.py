@@ -42,7 +42,9 @@ from portal.web.render import render, wants_fragment
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 blueprints = [bp, staff_bp]
-ends_with_the_contract(bp, endpoints={"account.contact", "account.change_email", "account.change_phone", "account.request_correction", "account.confirm_email"})
+ends_with_the_contract(bp, endpoints={"account.contact", "account.change_email", "account.change_phone",
+                                      "account.change_address", "account.request_correction",
+                                      "account.confirm_email"})
 
 nav_item("account.home", _l("Your account"), "signed_in", order=0)
 nav_item("account.data", _l("Your data"), "customer", order=10)

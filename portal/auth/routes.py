@@ -67,7 +67,8 @@ def login():
     providers = oidc.providers()
     name = request.args.get("provider")
     next_url = safe_next(request.args.get("next"), "account.home")
-    if name is None and len(providers) > 1:
+    told_why = session.pop("signed_out_because", None)  # the flashed reason must be seen, not skipped
+    if name is None and (len(providers) > 1 or told_why):
         return render("auth/choose.html", providers=providers, next_url=next_url)
     provider = oidc.provider_named(name or providers[0].name)
     if provider is None:

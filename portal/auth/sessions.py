@@ -32,8 +32,20 @@ def init_app(app) -> None:
     login.unauthorized_handler(_unauthorized)
 
 
+# why a session this browser still names has ended, as the person reads it on the sign-in page
+# (a back-channel logout has a page of its own, auth.ended_at_provider)
+SIGNED_OUT_BECAUSE = {
+    "expired_idle": _l("You were signed out because your session expired. Please sign in again."),
+    "expired_lifetime": _l("You were signed out because your session expired. Please sign in again."),
+    "ended_by_user": _l("This session was ended from the sessions page, in another browser. Please sign in again."),
+    "delegate_removed": _l("Your access was removed by the customer who gave it, so you were signed out. "
+                           "Ask them if you still need it."),
+}
+
+
 def _unauthorized():
-    """Send a signed-out (or revoked) person to sign in; htmx requests navigate the whole page."""
+    """Send a signed-out (or revoked) person to sign in, saying why their session ended;
+    htmx requests navigate the whole page."""
     if g.get("ended_at_provider"):
         # said on a page of its own, before the person is sent to their provider again
         target = url_for("auth.ended_at_provider", next=request.full_path.rstrip("?"))
@@ -42,8 +54,11 @@ def _unauthorized():
             response.headers["HX-Redirect"] = target
             return response
         return redirect(target)
-    if g.get("session_expired"):
-        flash(_l("You were signed out because your session expired. Please sign in again."), "info")
+    reason = g.get("session_end_reason")
+    if reason in SIGNED_OUT_BECAUSE:
+        flash(SIGNED_OUT_BECAUSE[reason], "warning")
+        # the sign-in page shows it, instead of passing straight on to a single provider
+        session["signed_out_because"] = reason
     else:
         flash(login.login_message, login.login_message_category)
     target = login_url(login.login_view, request.url)
@@ -61,6 +76,7 @@ def load_identity(identity_id: str) -> Identity | None:
     record = db.session.get(UserSession, sid)
     if record is None or record.revoked_at is not None or str(record.identity_id) != identity_id:
         session.clear()
+        g.session_end_reason = record.revoked_reason if record is not None else None
         if record is not None and record.revoked_reason == "backchannel_logout":
             # said on whatever page comes next; a page that needs sign-in leads to auth.ended_at_provider
             g.ended_at_provider = True
@@ -73,7 +89,7 @@ def load_identity(identity_id: str) -> Identity | None:
         revoke(select(UserSession.id).where(UserSession.id == record.id), reason)
         db.session.commit()
         session.clear()
-        g.session_expired = True
+        g.session_end_reason = reason
         return None
     if now - record.last_seen_at > TOUCH_EVERY:
         record.last_seen_at = now

@@ -194,13 +194,23 @@ def acknowledge():
 @policy_bp.route("/staff/policy", methods=["GET", "POST"])
 @role_required("privacy_officer")
 def publish():
-    """A privacy officer publishes a new version of the policy."""
+    """A privacy officer writes a new version, reads its preview, then publishes it."""
     versions = services.policy_versions()
     form = PublishPolicyForm()
     if request.method == "GET" and versions:
         # a new version usually changes a few paragraphs of the current one
         latest = versions[0]
         form.text_pl.data, form.text_en.data = latest.text_pl, latest.text_en
+    step = request.form.get("step")
+    if request.method == "POST" and step == "edit":
+        return render("consents/staff_policy.html", form=PublishPolicyForm(), versions=versions)
+    if form.validate_on_submit() and step != "publish":
+        # one click must not publish to every customer: first the version as they will read it
+        return render("consents/staff_policy.html", form=form, versions=versions, preview={
+            "summary_pl": render_markdown(form.summary_pl.data, heading_offset=2),
+            "summary_en": render_markdown(form.summary_en.data, heading_offset=2),
+            "text_pl": render_markdown(form.text_pl.data, heading_offset=2),
+            "text_en": render_markdown(form.text_en.data, heading_offset=2)})
     if form.validate_on_submit():
         try:
             policy = services.publish_policy(

@@ -118,3 +118,25 @@ def test_demo_refuses_to_run_in_production(app):
     assert result.exit_code != 0
     assert "PORTAL_ENV=production" in result.output
     assert counts() == {name: 0 for name in counts()}
+
+
+def test_a_person_authorized_during_the_demo_can_sign_in_at_the_local_provider(app, client, sign_in_via_provider):
+    from portal.devserver import demo_people
+    from tests import factories
+
+    load_demo(app)
+    customer = przyklad()
+    marta = factories.delegate(customer, None, rooms=list(customer.rooms), status=DelegateStatus.INVITED)
+    marta.email, marta.name = "marta.wisniewska@przyklad.pl", "Marta Wiśniewska"
+    db.session.commit()
+
+    new = demo_people({ident["email"] for ident in DEMO_IDENTITIES})
+
+    # every authorized person of the demo can sign in: those of the demo data and the one just added
+    every_delegate = set(db.session.scalars(select(Delegate.email)))
+    assert {c["email"] for c in new} | {i["email"] for i in DEMO_IDENTITIES} >= every_delegate
+    [claims] = [c for c in new if c["email"] == "marta.wisniewska@przyklad.pl"]
+    assert claims["sub"] == "marta.wisniewska@przyklad.pl" and claims["email_verified"] is True
+    sign_in_via_provider(claims)
+    db.session.expire_all()
+    assert db.session.get(Delegate, marta.id).identity_id is not None  # the invitation was taken up

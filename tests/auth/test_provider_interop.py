@@ -192,7 +192,8 @@ def test_private_key_jwt_needs_the_key_file_in_production_and_makes_one_in_devel
     env = {"PORTAL_OIDC_TOKEN_AUTH_METHOD": "private_key_jwt"}
     production = {**env, "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "x" * 40,
                   "PORTAL_OIDC_ISSUER": "https://login.mcx.example", "PORTAL_OIDC_CLIENT_ID": "portal",
-                  "PORTAL_OIDC_CLIENT_SECRET": "unused", "PORTAL_DATABASE_URL": "postgresql://portal@db/portal"}
+                  "PORTAL_OIDC_CLIENT_SECRET": "unused", "PORTAL_DATABASE_URL": "postgresql://portal@db/portal",
+                  "PORTAL_AUDIT_KEY": "2026:" + "a" * 48, "PORTAL_EXTERNAL_URL": "https://portal.mcx.example"}
     with pytest.raises(config.ConfigError, match="PORTAL_OIDC_SIGNING_KEY_FILE"):
         config.load(str(tmp_path / "prod"), production)
 

@@ -1,6 +1,7 @@
 """Privacy-policy versions: publishing, the public pages, differences, and acknowledgement (SPEC P12)."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -69,7 +70,7 @@ def officer(app):
 
 def publish_form(**overrides) -> dict:
     return {"version": "3.0", "text_pl": "# Polityka 3\n\nNowa treść.", "text_en": "# Policy 3\n\nNew text.",
-            "summary_pl": "Nowa treść.", "summary_en": "New text.", **overrides}
+            "summary_pl": "Nowa treść.", "summary_en": "New text.", "step": "publish", **overrides}
 
 
 # --- the public pages ---------------------------------------------------------------------------
@@ -153,6 +154,30 @@ def test_privacy_officer_publishes_a_version(client, officer, sign_in_as, two_ve
     assert audit.actor_identity_id == officer.id and audit.details == {"version": "3.0"}
     assert "Wersja 3.0 jest opublikowana." in client.get("/staff/policy").get_data(as_text=True)
     assert 'data-version="3.0"' in client.get("/privacy").get_data(as_text=True)
+
+
+def test_publishing_shows_a_preview_and_asks_to_confirm(client, officer, sign_in_as, two_versions):
+    sign_in_as(officer)
+
+    preview = client.submit("/staff/policy", {**publish_form(text_pl="# Polityka 3\n\n**Nowa** treść."), "step": "preview"})
+
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "Podgląd wersji 3.0" in page and "<strong>Nowa</strong> treść." in page
+    assert "Opublikuj wersję 3.0 teraz" in page
+    assert db.session.scalar(select(func.count(PolicyVersion.id))) == 2  # nothing published yet
+    back = client.submit("/staff/policy", {**publish_form(), "step": "edit"})
+    assert back.status_code == 200 and 'name="text_pl"' in back.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(PolicyVersion.id))) == 2
+    # the confirmation sends back exactly what was previewed
+    confirm = re.search(r'<form method="post" action="/staff/policy" class="actions">(.*?)</form>', page, re.S).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', confirm))
+    assert fields["version"] == "3.0" and fields["text_pl"] == "# Polityka 3\n\n**Nowa** treść."
+    published = client.submit("/staff/policy", {**{k: html.unescape(v) for k, v in fields.items() if k != "csrf_token"},
+                                                "step": "publish"})
+    assert published.status_code == 303
+    assert db.session.scalar(select(PolicyVersion.text_pl).where(PolicyVersion.version == "3.0")).strip() == \
+        "# Polityka 3\n\n**Nowa** treść."
 
 
 @pytest.mark.parametrize("who, status", [("moderator", 403), ("customer", 403), ("signed out", 302)])

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+expect.set_options(timeout=15_000)  # the suite shares two cores: give a loaded machine time
+
 from tests.e2e.test_every_page import browser_tab, build_world, signed_in_client
 
 # (role, page, how to fill the form in wrongly, the button that sends it, what the person must read)
@@ -122,5 +124,27 @@ def test_after_sign_out_history_holds_no_private_page_and_back_reaches_the_serve
         # whatever Back lands on came from the server now: never the private page from before
         expect(page.locator("[data-field=tax_id]")).to_have_count(0)
         assert "/auth/" in page.url or page.get_by_role("link", name=re.compile("Zaloguj")).count() > 0
+    finally:
+        tab.context.close()
+
+
+def test_a_person_whose_session_ended_reads_why_on_the_sign_in_page(app, browser, live_server, provider,
+                                                                     partner_provider, world):
+    from sqlalchemy import select
+
+    from portal.auth import sessions
+    from portal.auth.models import UserSession
+    from portal.extensions import db
+
+    tab = open_as(app, browser, live_server, provider, partner_provider, world, "delegate")
+    page = tab.page
+    try:
+        page.goto(live_server.url + "/rooms")
+        sessions.revoke(select(UserSession.id).where(
+            UserSession.identity_id == world["identities"]["delegate"].id), "delegate_removed")
+        db.session.commit()
+        page.get_by_role("navigation", name="Główna").get_by_role("link").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Zaloguj się")
+        expect(page.get_by_role("alert")).to_contain_text("Klient, który dał Ci dostęp, odebrał go")
     finally:
         tab.context.close()

@@ -244,7 +244,7 @@ def test_a_person_cannot_flood_customers_with_requests(app, client, anna, marek,
     refused = ask(client, anna.number)
 
     assert refused.status_code == 429, refused.status_code
-    assert "Wysłałeś wiele próśb o dostęp w krótkim czasie. Spróbuj ponownie później." in page_text(refused)
+    assert "Z tego konta wysłano wiele próśb o dostęp w krótkim czasie. Spróbuj ponownie później." in page_text(refused)
     assert db.session.scalars(select(AccessRequest).where(AccessRequest.customer_id == anna.id)).all() == []
     other = app.test_client()
     sign_in_as(factories.identity("ola@partner.example.pl"), other)

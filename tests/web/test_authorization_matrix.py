@@ -40,6 +40,7 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "account.activity_log": (OWNER, None),
     "account.change_email": (OWNER, None),
     "account.change_phone": (OWNER, None),
+    "account.change_address": (OWNER, None),
     "account.confirm_email": (OWNER, None),
     "account.contact": (OWNER, None),
     "account.data": (OWNER, None),
@@ -102,7 +103,7 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
 # Pages that change the account close with the contract (410); everything else a customer had
 # stays as it was, so they can read what is still held about them.
 CLOSED_AFTER_TERMINATION = {
-    "account.change_email", "account.change_phone", "account.confirm_email", "account.contact",
+    "account.change_address", "account.change_email", "account.change_phone", "account.confirm_email", "account.contact",
     "account.request_correction", "consents.choose", "consents.page", "consents.receipt", "people.add",
     "people.decline", "people.endorse", "people.index", "people.remove", "people.validate",
 }

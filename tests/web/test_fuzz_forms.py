@@ -153,6 +153,8 @@ DELEGATE_FIELDS: dict[str, Values] = {
 POLICY_TEXT = "# Polityka\n\nTreść **nowej** wersji."
 
 FORMS: dict[str, Form] = {
+    "account.change_address": Form("customer_a", {"street": ("ul. Nowa 5",), "postal_code": ("31-000", "D-10115"),
+                                                  "city": ("Kraków",), "country": ("PL", "DE")}),
     "account.change_email": Form("customer_a", {"email": ("nowy.adres@example.pl",)}),
     "account.change_phone": Form("customer_a", {"phone": ("+48 600 100 200", "")}),
     "account.confirm_email": Form("customer_a", {"token": ("not-a-token",)}),
@@ -184,7 +186,7 @@ FORMS: dict[str, Form] = {
     "policy.acknowledge": Form("customer_a", {"version": ("1.0",)}),
     "policy.publish": Form("privacy_officer", {
         "version": ("2.0", "1.0", "2.0-rc_1"), "text_pl": (POLICY_TEXT,), "text_en": (POLICY_TEXT,),
-        "summary_pl": ("Nowy rozdział",), "summary_en": ("A new chapter",)}),
+        "summary_pl": ("Nowy rozdział",), "summary_en": ("A new chapter",), "step": ("preview", "publish", "edit")}),
     "termination.request_form": Form("customer_a", {"customer_number": customer_numbers}, prepare=no_open_termination),
     "termination.withdraw": Form("customer_a"),
     "termination_staff.confirm": Form("privacy_officer", target="termination", prepare=awaiting_confirmation),
