@@ -1,7 +1,8 @@
 """Demo data: Polish customers, rooms, recordings and consents, loaded through the real import.
 
-The recordings are small files of deterministic bytes (not playable video), written under
-RECORDINGS_DIR so downloads, checksums and termination work on them like on real ones.
+The recordings are short real videos (6 s, H.264 in MP4, about 4 KB each, shipped in
+`portal/demo/media/`), copied under RECORDINGS_DIR so playback, downloads, checksums and
+termination work on them as on real ones.
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from portal.auth.services import grant_role
 from portal.consents.demo_policy import ensure_first_policy
 from portal.demo.identities import DEMO_IDENTITIES, DEMO_STAFF
 
-# the start of an MP4 "ftyp" box, so the files at least look like what their names say
-_MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+MEDIA = Path(__file__).parent / "media"
+# every clip shipped in MEDIA lasts this long (made with PyAV: 320x180, 10 frames/s)
+CLIP_SECONDS = 6
 
 
 def _identity_email(sub: str) -> str:
@@ -24,27 +26,17 @@ def _identity_email(sub: str) -> str:
     return next(ident["email"] for ident in DEMO_IDENTITIES if ident["sub"] == sub and ident["email_verified"])
 
 
-def demo_bytes(seed: str, size: int) -> bytes:
-    """`size` bytes that depend only on `seed`: the same file on every run."""
-    content = bytearray(_MP4_HEADER)
-    counter = 0
-    while len(content) < size:
-        content += hashlib.sha256(f"{seed}:{counter}".encode()).digest()
-        counter += 1
-    return bytes(content[:size])
-
-
-def _recording(recordings_dir: Path, number: str, key: str, title: str, started_at: str,
-               duration_s: int, size: int) -> dict:
-    """Write the recording's file (unless it is already there) and describe it for the import."""
+def _recording(recordings_dir: Path, number: str, key: str, title: str, started_at: str, clip: str) -> dict:
+    """Copy the demo clip `clip` to the recording's file (unless it is already there) and describe
+    it for the import: size and sha256 of the real bytes, the clip's real duration."""
     relative = f"{number}/{key}.mp4"
-    content = demo_bytes(relative, size)
+    content = (MEDIA / f"{clip}.mp4").read_bytes()
     path = recordings_dir / relative
     if not path.is_file() or path.read_bytes() != content:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    return {"key": key, "title": title, "started_at": started_at, "duration_s": duration_s,
-            "file": relative, "size_bytes": size, "sha256": hashlib.sha256(content).hexdigest()}
+    return {"key": key, "title": title, "started_at": started_at, "duration_s": CLIP_SECONDS,
+            "file": relative, "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
 
 
 def _przyklad(recordings_dir: Path) -> dict:
@@ -59,17 +51,17 @@ def _przyklad(recordings_dir: Path) -> dict:
         "rooms": [
             {"key": "r1", "name": "Sala zarządu", "kind": "recorded_video_room", "recordings": [
                 _recording(recordings_dir, number, "rec1", "Posiedzenie zarządu — luty 2025",
-                           "2025-02-03T09:00:00Z", 5400, 4096),
+                           "2025-02-03T09:00:00Z", "zarzad-luty"),
                 _recording(recordings_dir, number, "rec2", "Przegląd kwartalny Q1 2025",
-                           "2025-03-31T12:00:00Z", 3600, 6144),
+                           "2025-03-31T12:00:00Z", "przeglad-q1"),
                 _recording(recordings_dir, number, "rec3", "Posiedzenie zarządu — kwiecień 2025",
-                           "2025-04-07T08:30:00Z", 4200, 5120),
+                           "2025-04-07T08:30:00Z", "zarzad-kwiecien"),
             ]},
             {"key": "r2", "name": "Sala szkoleniowa", "kind": "video_room"},
             {"key": "r3", "name": "Telekonferencje działu sprzedaży", "kind": "teleconference_room"},
             {"key": "r4", "name": "Pokój projektowy", "kind": "recorded_video_room", "recordings": [
                 _recording(recordings_dir, number, "rec4", "Warsztat projektowy — makiety",
-                           "2025-03-12T13:00:00Z", 2700, 3072),
+                           "2025-03-12T13:00:00Z", "warsztat"),
             ]},
         ],
         "authorized_persons": [
@@ -114,9 +106,9 @@ def _kancelaria(recordings_dir: Path) -> dict:
         "rooms": [
             {"key": "r1", "name": "Sala konferencyjna", "kind": "recorded_video_room", "recordings": [
                 _recording(recordings_dir, number, "rec1", "Spotkanie zespołu — maj 2025",
-                           "2025-05-06T07:30:00Z", 1800, 2048),
+                           "2025-05-06T07:30:00Z", "zespol-maj"),
                 _recording(recordings_dir, number, "rec2", "Szkolenie RODO dla pracowników",
-                           "2025-05-20T11:00:00Z", 5400, 3584),
+                           "2025-05-20T11:00:00Z", "szkolenie-rodo"),
             ]},
             {"key": "r2", "name": "Pokój wideo", "kind": "video_room"},
         ],
