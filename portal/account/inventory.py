@@ -32,6 +32,7 @@ from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import AccessRequest, Delegate, delegate_rooms
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
+from portal.web.boundaries import int64
 
 PAGE_SIZE = 20
 STREAM_BATCH = 1000
@@ -221,9 +222,9 @@ def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> It
 
 
 def parse_cursor(value: str | None) -> int | None:
-    """A keyset cursor from a URL; anything else means the first page."""
+    """A keyset cursor from a URL (a 64-bit id, as `int64` reads it); anything else means the first page."""
     try:
-        return int(value) if value else None
+        return int64(value) if value else None
     except ValueError:
         return None
 
