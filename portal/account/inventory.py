@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.account import activity
@@ -30,7 +30,7 @@ from portal.auth.models import Identity, UserSession
 from portal.consents.models import ConsentEvent, PolicyAcknowledgement, PolicyVersion
 from portal.extensions import db
 from portal.mail import OutboxMessage
-from portal.people.models import AccessRequest, Delegate, delegate_rooms
+from portal.people.models import AccessRequest, Delegate, DelegateStatus, delegate_rooms
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
 from portal.web.boundaries import int64
 
@@ -83,10 +83,13 @@ SOURCES: dict[str, ListSource] = {
         lambda cid: select(Recording.id.label("cursor"), Room.name.label("room"), Recording.title,
                            Recording.started_at, Recording.duration_s, Recording.size_bytes, Recording.sha256)
         .join(Room, Room.id == Recording.room_id).where(Room.customer_id == cid)),
+    # only persons who are or were authorized (issue 11 item 4): one the customer declined, a
+    # moderator rejected or still has to decide on is an access request, listed as one below
     "authorized_persons": ListSource(
         lambda cid: select(Delegate.id.label("cursor"), Delegate.name, Delegate.email, Delegate.recordings,
                            Delegate.expires_on, Delegate.status, Delegate.source, Delegate.created_at,
-                           Delegate.removed_at).where(Delegate.customer_id == cid),
+                           Delegate.removed_at)
+        .where(Delegate.customer_id == cid, or_(activity.had_access(), Delegate.status == DelegateStatus.INVITED)),
         enrich=_delegate_rooms),
     "consent_events": ListSource(
         lambda cid: select(ConsentEvent.id.label("cursor"), ConsentEvent.at, ConsentEvent.purpose,
