@@ -69,8 +69,10 @@ def _keys() -> tuple[str, dict[str, bytes]]:
     return current_app.config["AUDIT_KEY_ID"], current_app.config["AUDIT_KEYS"]
 
 
-def _lock_chain() -> None:
-    """Serialize appends so two transactions never extend the same head."""
+def lock_chain() -> None:
+    """Serialize appends so two transactions never extend the same head. A caller that decides
+    whether to append from earlier events takes it first, so its decision holds (PostgreSQL's
+    advisory lock until the transaction ends; SQLite serializes writers by itself)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(7244011)"))
 
@@ -78,7 +80,7 @@ def _lock_chain() -> None:
 def record(kind: str, *, actor_id: int | None = None, customer_id: int | None = None,
            **data) -> AuditEvent:
     """Append an event to the chain inside the current transaction (flushes, never commits)."""
-    _lock_chain()
+    lock_chain()
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

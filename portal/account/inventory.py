@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.account import activity
@@ -30,8 +30,9 @@ from portal.auth.models import Identity, UserSession
 from portal.consents.models import ConsentEvent, PolicyAcknowledgement, PolicyVersion
 from portal.extensions import db
 from portal.mail import OutboxMessage
-from portal.people.models import AccessRequest, Delegate, delegate_rooms
+from portal.people.models import AccessRequest, Delegate, DelegateStatus, delegate_rooms
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
+from portal.web.boundaries import int64
 
 PAGE_SIZE = 20
 STREAM_BATCH = 1000
@@ -82,10 +83,13 @@ SOURCES: dict[str, ListSource] = {
         lambda cid: select(Recording.id.label("cursor"), Room.name.label("room"), Recording.title,
                            Recording.started_at, Recording.duration_s, Recording.size_bytes, Recording.sha256)
         .join(Room, Room.id == Recording.room_id).where(Room.customer_id == cid)),
+    # only persons who are or were authorized (issue 11 item 4): one the customer declined, a
+    # moderator rejected or still has to decide on is an access request, listed as one below
     "authorized_persons": ListSource(
         lambda cid: select(Delegate.id.label("cursor"), Delegate.name, Delegate.email, Delegate.recordings,
                            Delegate.expires_on, Delegate.status, Delegate.source, Delegate.created_at,
-                           Delegate.removed_at).where(Delegate.customer_id == cid),
+                           Delegate.removed_at)
+        .where(Delegate.customer_id == cid, or_(activity.had_access(), Delegate.status == DelegateStatus.INVITED)),
         enrich=_delegate_rooms),
     "consent_events": ListSource(
         lambda cid: select(ConsentEvent.id.label("cursor"), ConsentEvent.at, ConsentEvent.purpose,
@@ -221,9 +225,9 @@ def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> It
 
 
 def parse_cursor(value: str | None) -> int | None:
-    """A keyset cursor from a URL; anything else means the first page."""
+    """A keyset cursor from a URL (a 64-bit id, as `int64` reads it); anything else means the first page."""
     try:
-        return int(value) if value else None
+        return int64(value) if value else None
     except ValueError:
         return None
 

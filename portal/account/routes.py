@@ -36,6 +36,7 @@ from portal.extensions import db
 from portal.web import phrases
 from portal.web.i18n import _, _l
 from portal.web.links import external_url
+from portal.web.boundaries import int64
 from portal.web.nav import nav_item
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
@@ -148,7 +149,7 @@ def activity_log():
     """Everything that touched your data, newest first, filterable by kind."""
     customer = owned_customer_or_404(current_user)
     group = request.args.get("kind") if request.args.get("kind") in activity.GROUPS else None
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=int64)
     log = services.activity_page(customer.id, group, before)
     return render("account/activity.html", block="events", log=log, group=group, groups=activity.GROUPS,
                   before=before, describe=activity.describe)

@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.staff.conflicts import staff_self
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
+from portal.web.boundaries import int64
 from portal.web.permissions import role_required
 from portal.web.render import render
 
@@ -22,7 +23,7 @@ nav_item("account_staff.new_disclosure", _l("Legal disclosures"), "privacy_offic
 
 def _corrections_page(revealed: int | None = None, forms: dict | None = None, error=None, status: int = 200):
     show = "decided" if request.args.get("show") == "decided" else "pending"
-    page = services.staff_corrections(show == "pending", request.args.get("cursor", type=int))
+    page = services.staff_corrections(show == "pending", request.args.get("cursor", type=int64))
     return render("account/staff_corrections.html", status=status, page=page, show=show, revealed=revealed,
                   forms=forms or {}, error=error, action=ActionForm(), decision=DecisionForm(),
                   fields=CORRECTION_FIELDS, statuses=CORRECTION_STATUSES, masked=display.masked,

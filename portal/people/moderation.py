@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.account.models import Customer
 from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, Delegate
+from portal.web.boundaries import int64
 
 PAGE_SIZE = 20
 
@@ -49,9 +50,11 @@ def encode_cursor(access_request: AccessRequest) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """`<created_at as CURSOR_FORMAT>_<id>` → (created_at, id); abort(400) for anything else,
+    an id beyond 64 bits included (the database could not bind it)."""
     stamp, _, ident = cursor.partition("_")
     try:
-        return datetime.strptime(stamp, CURSOR_FORMAT).replace(tzinfo=UTC), int(ident)
+        return datetime.strptime(stamp, CURSOR_FORMAT).replace(tzinfo=UTC), int64(ident)
     except ValueError:
         abort(400)
 

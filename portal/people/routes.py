@@ -6,7 +6,8 @@ import mimetypes
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, session,
+                   url_for)
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
 from portal.db_types import local_today
 from portal.extensions import db, limiter
-from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
+from portal.people import access, activity_kinds, downloads, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.people import moderation as queue_module
 from portal.people.formatting import template_helpers
 from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
@@ -31,7 +32,7 @@ from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
-from portal.web.ranges import serve_ranges, serves_the_first_byte
+from portal.web.ranges import serve_ranges, serves_bytes
 from portal.web.render import render, wants_fragment
 
 people = Blueprint("people", __name__)
@@ -285,11 +286,12 @@ def _stream(found: access.RecordingAccess, *, as_attachment: bool, mode: str):
                              etag=found.recording.sha256, max_age=None)
         response.content_length = size
         response = serve_ranges(response, request, size)
-        # logged once per download or playback, when its first byte is served (P8): never for
-        # HEAD, 304, 412 or 416, and not again for the later ranges of the same one
-        if serves_the_first_byte(request, response):
-            services.record_download(found, current_user, mode=mode)
-            db.session.commit()
+        # every response that serves bytes, whatever its range, is accounted for (P8); the
+        # service tells a follow-up range of the same session's download from a new one.
+        # HEAD, 304, 412 and 416 serve none and are never logged
+        if serves_bytes(request, response):
+            if downloads.record_download(found, current_user, mode=mode, session_id=session.get("sid")):
+                db.session.commit()
     except BaseException:
         handle.close()
         raise

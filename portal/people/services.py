@@ -19,7 +19,6 @@ from portal.auth.sessions import revoke_identity_sessions
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.mail import compose
-from portal.people.access import RecordingAccess
 from portal.people.models import (
     LIVE_DELEGATE_STATUSES,
     OPEN_REQUEST_STATUSES,
@@ -328,12 +327,3 @@ def _tell_requester(access_request: AccessRequest) -> None:
             customer_id=access_request.customer_id, access_request=access_request,
             number=access_request.customer.number, delegate=access_request.delegate,
             rooms_url=external_url("rooms.index"))
-
-
-# --- recordings ------------------------------------------------------------------------------
-
-def record_download(access: RecordingAccess, identity: Identity, *, mode: str) -> None:
-    """Every download (or start of playback) is an event in the owner's activity log (P8)."""
-    audit.record("recording_downloaded", actor_id=identity.id, customer_id=access.customer_id,
-                 recording_id=access.recording.id, room_id=access.room.id, mode=mode,
-                 delegate_id=access.delegate_id)

@@ -6,6 +6,7 @@ from portal.web.i18n import _l
 
 from portal.staff import outbox
 from portal.web.nav import nav_item
+from portal.web.boundaries import int64
 from portal.web.permissions import role_required
 from portal.web.render import render
 
@@ -18,7 +19,7 @@ nav_item("staff.undelivered_mail", _l("Undelivered e-mail"), "privacy_officer", 
 @role_required("privacy_officer")
 def undelivered_mail():
     """Messages the outbox gave up on, newest first, with their error; addresses masked."""
-    page = outbox.parked(request.args.get("before", type=int))
+    page = outbox.parked(request.args.get("before", type=int64))
     return render("staff/outbox.html", page=page, kinds=outbox.KINDS)
 
 

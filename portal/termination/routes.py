@@ -21,6 +21,7 @@ from portal.web import masking
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
+from portal.web.boundaries import int64
 from portal.web.permissions import role_required
 from portal.web.phrases import day
 from portal.web.render import render, wants_fragment
@@ -134,7 +135,7 @@ def receipt():
     """The deletion receipt: every deleted recording with its checksum, page by page."""
     customer = owned_customer_or_404(current_user)
     termination = _completed_or_404(customer)
-    after = request.args.get("after", default=0, type=int)
+    after = request.args.get("after", default=0, type=int64)
     items = services.receipt_items(termination.receipt, after, RECEIPT_PAGE + 1)
     next_after = items[RECEIPT_PAGE - 1].recording_id if len(items) > RECEIPT_PAGE else None
     return render("termination/receipt.html", customer=customer, termination=termination,
@@ -186,7 +187,7 @@ def _masked(termination: TerminationRequest) -> dict:
 def queue():
     """Termination requests with their 14-day confirmation deadline (personal data masked)."""
     show = "closed" if request.args.get("show") == "closed" else "open"
-    page = services.staff_queue(show, request.args.get("after", type=int))
+    page = services.staff_queue(show, request.args.get("after", type=int64))
     return render("termination/staff_queue.html", block="queue", page=page, show=show,
                   today=local_today(), masked=_masked, status_labels=STATUS_LABELS,
                   mine=staff_self(current_user))

@@ -5,7 +5,9 @@ Before this, a NUL reached PostgreSQL (which cannot store it in text) and a numb
 reached SQLite (which cannot bind it): both answered 500. Checking each route's parameters would
 miss the next route; these checks hold for every route, as the URL-map test proves:
 
-- path and query: NUL and other control characters (CR/LF too), invalid UTF-8, values over 2,048 characters, integers beyond 64 bits → 400;
+- path and query: NUL and other control characters (CR/LF too), invalid UTF-8, values over 2,048 characters, integers beyond 64 bits → 400
+  (routes read integers with `int64` alone, which takes no other form int() reads: `_`, spaces,
+  a `+`, non-ASCII digits);
 - `<int:…>` path ids beyond 64 bits match no route → 404;
 - headers: control characters or values over 8,190 bytes (gunicorn's own field limit) → 400.
 """
@@ -24,18 +26,39 @@ MAX_HEADER_CHARS = 8190
 _UNUSABLE_IN_URL = re.compile("[\x00-\x1f\x7f\ufffd]")
 # a header may hold a tab (RFC 9110 §5.5), nothing else below space
 _UNUSABLE_IN_HEADER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# what a route reads as an integer: ASCII digits only, no sign, separator or space, at most 19 digits
+# (2**63 - 1 has 19) — re's \d and int() would also take Arabic-Indic and other Unicode digits
+_STRICT_INTEGER = re.compile(r"[0-9]{1,19}", re.ASCII)
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """`<int:…>` that matches only ids both databases can bind (64-bit): larger ones are 404."""
+    """`<int:…>` that matches only ids both databases can bind (64-bit), in ASCII digits (werkzeug's
+    `\\d+` also takes other scripts' digits): anything else is 404."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = INT64_MAX,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def int64(value: str) -> int:
+    """The one parser for integers from a URL (query values, keyset cursors): a string of 1 to 19
+    ASCII digits at most 2**63 - 1, the largest id both SQLite and PostgreSQL bind (SPEC P1).
+    Raises ValueError for anything else, so `request.args.get(name, type=int64)` gives the
+    default (the first page) for a value no route can use."""
+    if not isinstance(value, str) or not _STRICT_INTEGER.fullmatch(value):
+        raise ValueError(f"not a 64-bit decimal: {value[:40]!r}")
+    number = int(value)
+    if number > INT64_MAX:
+        raise ValueError("beyond 64 bits")
+    return number
+
+
 def _beyond_64_bits(value: str) -> bool:
+    # only plain digits: int() would also read "2026…_42" (a moderation cursor) as one huge number.
+    # The other forms int() reads are no number to a route, since every route parses with `int64`
     if not _INTEGER.fullmatch(value):
         return False
     digits = value.lstrip("+-").lstrip("0")

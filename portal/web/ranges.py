@@ -83,11 +83,7 @@ def serve_ranges(response: Response, request: Request, size: int) -> Response:
     return response.make_conditional(environ, accept_ranges=True, complete_length=size)
 
 
-def serves_the_first_byte(request: Request, response: Response) -> bool:
-    """The response carries the representation from its first byte: a GET answered 200 with the
-    whole file, or 206 with a range starting at 0. A later range continues what was started."""
-    if request.method != "GET":
-        return False
-    if response.status_code == 200:
-        return True
-    return response.status_code == 206 and response.content_range.start == 0
+def serves_bytes(request: Request, response: Response) -> bool:
+    """The response carries bytes of the representation: a GET answered 200 (the whole file) or
+    206 (any range, wherever it starts). HEAD, 304, 412 and 416 carry none."""
+    return request.method == "GET" and response.status_code in (200, 206)

@@ -73,3 +73,31 @@ def test_declined_and_rejected_strangers_are_not_authorized_persons_and_their_si
     # what the strangers did to this account (asking) is the customer's business, but not as authorized persons
     asked = [entry for entry in log if entry["kind"] == "access_requested"]
     assert len(asked) == 3 and [entry["who"] for entry in asked].count("authorized_person") == 1
+
+
+def test_declined_and_rejected_strangers_are_access_requests_not_authorized_persons_in_the_export_and_data_page(
+        app, sign_in_via_provider, sign_in_as, customer):
+    owner = app.test_client()
+    sign_in_as(customer.identity, owner)
+    moderator = app.test_client()
+    sign_in_as(factories.identity(roles=("moderator",)), moderator)
+    db.session.commit()
+    _, declined = ask(app, sign_in_via_provider, customer, "obcy-1", "Zenon Odrzucony")
+    _, rejected = ask(app, sign_in_via_provider, customer, "obcy-2", "Rafał Niezatwierdzony")
+    _, approved = ask(app, sign_in_via_provider, customer, "znajomy-3", "Jan Zatwierdzony")
+    owner.submit(f"/account/people/requests/{declined.id}/decline")
+    for request in (rejected, approved):
+        owner.submit(f"/account/people/requests/{request.id}/endorse", {"rooms": [str(customer.board.id)]})
+    moderator.submit(f"/staff/requests/{rejected.id}/reject", {"reason": "Nie znamy tej osoby"})
+    moderator.submit(f"/staff/requests/{approved.id}/approve", {"note": ""})
+
+    export = json.loads(owner.get("/account/export.json").get_data(as_text=True))["data"]
+    section = owner.get("/account/data?section=authorized_persons",
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert [person["name"] for person in export["authorized_persons"]] == ["Jan Zatwierdzony"]
+    # what they are: access requests that were declined or rejected
+    assert sorted((entry["person"], entry["status"]) for entry in export["access_requests"]) == [
+        ("Jan Zatwierdzony", "approved"), ("Rafał Niezatwierdzony", "rejected"), ("Zenon Odrzucony", "declined")]
+    assert "Jan Zatwierdzony" in section
+    assert "Zenon Odrzucony" not in section and "Rafał Niezatwierdzony" not in section

@@ -1,7 +1,8 @@
 """Recording downloads answer Range, If-Range and HEAD as RFC 9110 §14 says, and each download
-or playback is in the owner's activity log exactly once, when its first byte is served (P8)."""
+or playback is in the owner's activity log exactly once, whichever range serves it (P8)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ SIZE = 1024
 
 @pytest.fixture
 def recording(app, client, sign_in_as):
-    """A 1,024-byte recording of Anna's, Jan (her delegate) signed in; returns (url, bytes, etag)."""
+    """A 1,024-byte recording of Anna's, Jan (her delegate) signed in; returns (id, bytes, etag, anna)."""
     anna = factories.customer(first_name="Anna", last_name="Kowalska")
+    anna_signs_in_as = factories.identity("anna@example.pl", customer=anna)
     board = factories.room(anna, "Sala zarządu")
     rec = recording_file(board, "Posiedzenie", size=SIZE)
     jan = factories.identity("jan@example.pl")
@@ -25,7 +27,8 @@ def recording(app, client, sign_in_as):
     sign_in_as(jan)
     content = (Path(app.config["RECORDINGS_DIR"]) / rec.file).read_bytes()
     assert len(content) == SIZE
-    return type("Recording", (), {"id": rec.id, "content": content, "etag": f'"{rec.sha256}"'})
+    return type("Recording", (), {"id": rec.id, "content": content, "etag": f'"{rec.sha256}"',
+                                     "owner": anna_signs_in_as, "jan": jan})
 
 
 def logged() -> int:
@@ -34,7 +37,7 @@ def logged() -> int:
 
 
 WHOLE = (200, None, (0, SIZE))
-# Range header → (status, Content-Range, served slice), and whether it starts a download
+# Range header → (status, Content-Range, served slice), and whether it is logged (it serves bytes)
 CASES = {
     "no Range": (None, WHOLE, True),
     "unknown unit items=0-10": ("items=0-10", WHOLE, True),
@@ -45,9 +48,9 @@ CASES = {
     "a 5,000-digit position": ("bytes=" + "9" * 5000 + "-", (416, f"bytes */{SIZE}", None), False),
     "first 100 bytes": ("bytes=0-99", (206, f"bytes 0-99/{SIZE}", (0, 100)), True),
     "from 0, open": ("bytes=0-", (206, f"bytes 0-1023/{SIZE}", (0, SIZE)), True),
-    "a later range": ("bytes=100-199", (206, f"bytes 100-199/{SIZE}", (100, 200)), False),
-    "last past the end": ("bytes=1000-5000", (206, f"bytes 1000-1023/{SIZE}", (1000, SIZE)), False),
-    "suffix": ("bytes=-24", (206, f"bytes 1000-1023/{SIZE}", (1000, SIZE)), False),
+    "a later range": ("bytes=100-199", (206, f"bytes 100-199/{SIZE}", (100, 200)), True),
+    "last past the end": ("bytes=1000-5000", (206, f"bytes 1000-1023/{SIZE}", (1000, SIZE)), True),
+    "suffix": ("bytes=-24", (206, f"bytes 1000-1023/{SIZE}", (1000, SIZE)), True),
     "suffix longer than the file": ("bytes=-2000", (206, f"bytes 0-1023/{SIZE}", (0, SIZE)), True),
     "beyond the end bytes=2000-": ("bytes=2000-", (416, f"bytes */{SIZE}", None), False),
     "empty suffix bytes=-0": ("bytes=-0", (416, f"bytes */{SIZE}", None), False),
@@ -76,7 +79,7 @@ def test_range_forms(client, recording, endpoint, case):
 
 IF_RANGE = {
     # If-Range kind → (status, served slice, logged) for Range: bytes=100-199
-    "the current ETag": ("etag", 206, (100, 200), 0),
+    "the current ETag": ("etag", 206, (100, 200), 1),
     "another ETag": ('"0123abcd"', 200, (0, SIZE), 1),
     "a weak copy of the ETag": ("weak", 200, (0, SIZE), 1),
     "a date (the recording has no Last-Modified)": ("Tue, 01 Jan 2030 00:00:00 GMT", 200, (0, SIZE), 1),
@@ -134,3 +137,78 @@ def test_a_resumed_download_is_one_download(client, recording):
 
     assert first.data + rest.data == recording.content
     assert logged() == 1
+
+
+def owners_log_count(app, owner) -> int:
+    """How many downloads or playbacks the owner's own activity log shows her."""
+    owner_client = app.test_client()
+    factories.signed_in(owner_client, owner)
+    page = owner_client.get("/account/activity?kind=access").get_data(as_text=True)
+    return page.count("Pobrano lub odtworzono nagranie")
+
+
+@pytest.mark.parametrize("header", ["bytes=1-", "bytes=-1023", "bytes=-1", "bytes=0-", None])
+def test_a_response_serving_bytes_is_logged_whatever_its_range(app, client, recording, header):
+    response = client.get(f"/rooms/recordings/{recording.id}", headers={"Range": header} if header else {})
+
+    assert response.status_code in (200, 206) and len(response.data) > 0
+    assert logged() == 1
+    assert owners_log_count(app, recording.owner) == 1
+
+
+def test_all_but_the_first_byte_then_the_first_byte_is_one_download(app, client, recording):
+    url = f"/rooms/recordings/{recording.id}"
+
+    rest = client.get(url, headers={"Range": "bytes=1-"})
+    first = client.get(url, headers={"Range": "bytes=0-0"})
+
+    assert first.data + rest.data == recording.content
+    assert logged() == 1
+    assert owners_log_count(app, recording.owner) == 1
+
+
+def test_a_resumed_sequence_is_one_download(app, client, recording):
+    url = f"/rooms/recordings/{recording.id}"
+
+    first = client.get(url, headers={"Range": "bytes=0-99"})
+    rest = client.get(url, headers={"Range": "bytes=100-"})
+
+    assert first.data + rest.data == recording.content
+    assert logged() == 1
+    assert owners_log_count(app, recording.owner) == 1
+
+
+def test_no_bytes_served_nothing_logged(app, client, recording):
+    url = f"/rooms/recordings/{recording.id}"
+
+    head = client.head(url, headers={"Range": "bytes=1-"})
+    unsatisfiable = client.get(url, headers={"Range": "bytes=5000-"})
+    cached = client.get(url, headers={"If-None-Match": recording.etag})
+
+    assert (head.status_code, unsatisfiable.status_code, cached.status_code) == (206, 416, 304)
+    assert logged() == 0
+    assert owners_log_count(app, recording.owner) == 0
+
+
+def test_two_sessions_are_two_downloads(app, client, recording):
+    other_browser = app.test_client()
+    factories.signed_in(other_browser, recording.jan)
+    url = f"/rooms/recordings/{recording.id}"
+
+    client.get(url, headers={"Range": "bytes=1-"})
+    other_browser.get(url, headers={"Range": "bytes=1-"})
+    client.get(url, headers={"Range": "bytes=0-0"})
+
+    assert logged() == 2
+    assert owners_log_count(app, recording.owner) == 2
+
+
+def test_the_same_session_later_is_another_download(client, recording, monkeypatch):
+    from portal.people import downloads
+
+    url = f"/rooms/recordings/{recording.id}"
+    client.get(url, headers={"Range": "bytes=1-"})
+    monkeypatch.setattr(downloads, "SAME_DOWNLOAD_WINDOW", timedelta(0))
+    client.get(url, headers={"Range": "bytes=1-"})
+
+    assert logged() == 2

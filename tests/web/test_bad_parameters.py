@@ -23,11 +23,21 @@ PAYLOADS = {
     "over-long": "x" * 9_000,  # beyond a query value (2,048) and a header (8,190)
     "CR/LF and other controls": "a%0D%0ASet-Cookie:%20x=1%1B[31m",
     "invalid UTF-8": "%FF%FE%C3%28",
+    # forms Python's int() reads besides plain digits: a route refuses them or reads no number
+    # (the first page), never passes a number beyond 64 bits to the database
+    "9_999… (underscore)": "9_" + "9" * 25,
+    " 999… (leading space)": "%20" + "9" * 25,
+    "+999… (sign)": "%2B" + "9" * 25,
+    "Arabic-Indic digits beyond 64 bits": "%D9%A1" * 25,
+    "Arabic-Indic digits": "%D9%A1%D9%A2%D9%A3",  # ١٢٣
 }
 # refused with 400 wherever they are (or 404 from a path that matches no route). A number beyond
 # 64 bits is refused in the query and by `<int:…>`; in a text path argument (a channel name,
 # a session handle) it is text like any other, answered by the route without a 5xx.
 REFUSED_IN_ANY_PLACE = {"NUL", "over-long", "CR/LF and other controls"}
+# numbers in a form no route reads as one: answered as any text (400, the first page, …), no 5xx
+NOT_NUMBERS = {"9_999… (underscore)", " 999… (leading space)", "+999… (sign)",
+               "Arabic-Indic digits beyond 64 bits", "Arabic-Indic digits"}
 
 HEADERS = ("User-Agent", "Accept", "Accept-Language", "Referer", "HX-Request", "HX-Target", "HX-Trigger",
            "HX-Trigger-Name", "HX-Current-URL", "HX-Boosted", "HX-History-Restore-Request", "X-Forwarded-For",
@@ -94,6 +104,8 @@ def test_bad_values_are_refused_with_a_4xx(world_app, endpoint):
                     status = response.status_code
                     if where == "headers":
                         wrong = status != 400 if name in REFUSED_IN_ANY_PLACE else status >= 500
+                    elif name in NOT_NUMBERS:
+                        wrong = status >= 500
                     elif where == "query" or name != "beyond 64 bits":
                         wrong = status not in (400, 404)
                     else:
@@ -101,3 +113,35 @@ def test_bad_values_are_refused_with_a_4xx(world_app, endpoint):
                     if wrong:
                         failures.append(f"{method} {url[:120]} {where} {name} as {role}: {status}")
     assert not failures, f"{len(failures)} wrong answers:\n" + "\n".join(failures[:40])
+
+
+NINES = "9" * 25
+# the URLs a review found answering 500 (OverflowError binding the number), with who asked
+OVERFLOWS = [
+    ("moderator", f"/staff/requests?after=20260101000000000000_{NINES}"),
+    ("moderator", "/staff/requests?after=20260101000000000000_9_999"),
+    ("customer_a", f"/account/data?rooms_after=9_{NINES}"),
+    ("customer_a", f"/account/data?recordings_after=%20{NINES}"),
+    ("customer_a", f"/account/data?recordings_after=%2B{NINES}"),
+    ("customer_a", f"/account/activity?before=9_{NINES}"),
+    ("customer_a", "/account/activity?before=" + "%D9%A1" * 25),
+    ("privacy_officer", f"/staff/terminations?after=9_{NINES}"),
+]
+
+
+@pytest.mark.parametrize("role, url", OVERFLOWS)
+def test_numbers_in_forms_int_reads_are_refused_or_the_first_page(world_app, role, url):
+    world = build_world(world_app)
+    client = signed_in_clients(world_app, world)[role]
+    first_page = client.get(url.split("?")[0])
+
+    response = client.get(url)
+
+    assert response.status_code == 400 or (response.status_code == 200 == first_page.status_code)
+
+
+def test_an_id_in_other_digits_matches_no_route(world_app):
+    world = build_world(world_app)
+    client = signed_in_clients(world_app, world)["customer_a"]
+
+    assert client.get("/rooms/recordings/%D9%A1/play").status_code == 404  # ١, not 1
