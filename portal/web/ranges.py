@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from flask import Request, Response
+from werkzeug.http import parse_etags
 
 # RFC 9110 §14.1.2: int-range = first-pos "-" [ last-pos ]; suffix-range = "-" suffix-length
 _RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
@@ -75,8 +76,12 @@ def serve_ranges(response: Response, request: Request, size: int) -> Response:
     environ = dict(request.environ)
     canonical = canonical_range(request.headers.get("Range"), size)
     if_range = request.headers.get("If-Range", "").lstrip()
+    etag, _weak = response.get_etag()
+    # §13.2.2: If-None-Match is evaluated before Range, so a cached copy is confirmed with 304 even
+    # when a range is asked for (werkzeug would serve the range first)
+    cached = etag is not None and parse_etags(request.headers.get("If-None-Match")).contains_weak(etag)
     # §13.1.5: a weak entity tag in If-Range never matches, so the Range is ignored
-    if canonical is None or if_range.startswith("W/"):
+    if canonical is None or if_range.startswith("W/") or cached:
         environ.pop("HTTP_RANGE", None)
     else:
         environ["HTTP_RANGE"] = canonical
