@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from portal.web.i18n import _l
@@ -84,3 +85,53 @@ def variants(address: str) -> set[str]:
     forms.add(checked.normalized.lower())
     forms.add(f"{checked.local_part}@{checked.ascii_domain}".lower())
     return forms
+
+
+def matching_key(address: str | None) -> str | None:
+    """The one form in which two addresses are compared to link or recognise a person.
+
+    The local part is case-folded only for ASCII letters (RFC 5321 §2.4 lets a server treat it
+    as case-sensitive; folding ASCII is the common courtesy); any other character is kept as it
+    is, without Unicode case folding or NFC/NFKC, so a look-alike such as KELVIN SIGN (U+212A),
+    İ (U+0130) or fullwidth letters never equals an ASCII address. The domain is compared in its
+    IDNA form (RFC 5891), lower-cased; a domain that is not valid IDNA keeps its own spelling.
+    Returns None for a value that is not local@domain.
+    """
+    if not address:
+        return None
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        return None
+    if local.isascii():
+        local = local.lower()
+    if domain.isascii():
+        domain = domain.lower()
+    else:
+        try:
+            # strict IDNA 2008 without the UTS #46 mapping: fullwidth or other look-alike
+            # characters are refused instead of being mapped to the ASCII they resemble
+            domain = idna.encode(domain, uts46=False).decode("ascii").lower()
+        except idna.IDNAError:
+            pass
+    return f"{local}@{domain}"
+
+
+def same_address(first: str | None, second: str | None) -> bool:
+    """True when both are addresses with the same `matching_key`."""
+    key = matching_key(first)
+    return key is not None and key == matching_key(second)
+
+
+def lookup_spellings(address: str) -> list[str]:
+    """Lower-cased spellings to narrow a database search by `func.lower(column)`; a superset of
+    the matches, so callers keep only the rows for which `same_address` holds."""
+    forms = variants(address)
+    key = matching_key(address)
+    if key:
+        forms.add(key.lower())
+        local, _at, domain = key.rpartition("@")
+        try:
+            forms.add(f"{local}@{idna.decode(domain)}".lower())
+        except idna.IDNAError:
+            pass
+    return sorted(forms)

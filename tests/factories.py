@@ -4,6 +4,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime
 
+from flask import current_app
+
 from portal.account.models import Contract, ContractService, Customer, Recording, Room
 from portal.auth import sessions
 from portal.auth.models import Identity, StaffRole
@@ -48,9 +50,11 @@ def recording(in_room: Room, title: str = "Nagranie") -> Recording:
     return rec
 
 
-def identity(email: str | None = None, *, issuer: str = "http://idp.test", customer: Customer | None = None,
+def identity(email: str | None = None, *, issuer: str | None = None, customer: Customer | None = None,
              roles: tuple[str, ...] = ()) -> Identity:
+    """A verified identity; by default of the primary provider, which may vouch for any address."""
     n = next(_seq)
+    issuer = issuer or current_app.config["OIDC_PROVIDERS"][0].issuer
     ident = Identity(issuer=issuer, subject=f"sub-{n}", email=email or f"osoba{n}@example.pl",
                      email_verified=True, name=f"Osoba {n}", customer_id=customer.id if customer else None)
     db.session.add(ident)

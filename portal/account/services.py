@@ -236,7 +236,7 @@ def request_email_change(customer: Customer, identity: Identity, new_email: str,
     limit on e-mail to typed addresses is reached (portal.typed_mail).
     """
     new_email = _valid_email(new_email, "email")
-    if new_email.lower() == customer.email.lower():
+    if addresses.same_address(new_email, customer.email):
         raise AccountError(_("This is already your contact e-mail."), "email")
     try:
         typed_mail.check(customer.id, new_email)

@@ -57,7 +57,9 @@ class UserSession(db.Model):
     # the provider's session id (`sid`), for back-channel logout
     provider_sid: Mapped[str | None] = mapped_column(String(255), index=True)
     id_token: Mapped[str | None] = mapped_column(Text)
-    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    # when the person authenticated at the provider (ID token `auth_time`); None when the provider
+    # did not say, and then the session never counts as a recent sign-in
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

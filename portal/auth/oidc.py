@@ -17,10 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.flask_client import OAuth
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import current_app, request, session
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, JoseError
 
 from portal.auth import client_keys, pending
 from portal.auth.claims import UnusableClaims, check_subject
@@ -51,9 +51,27 @@ class Assertion:
     id_token: str
 
 
+class _Client(FlaskOAuth2App):
+    """Authlib's client, which fetches the JWKS again only for an unknown `kid`; a provider that
+    restarts with a new key under the same (or no) `kid` would otherwise fail every sign-in until
+    the portal restarts (OIDC Core §10.1.1: keys may be rotated at any time)."""
+
+    def parse_id_token(self, token, nonce, claims_options=None, claims_cls=None, leeway=120):
+        try:
+            return super().parse_id_token(token, nonce, claims_options, claims_cls, leeway)
+        except BadSignatureError:
+            # once more with the provider's current key set; a second failure is final
+            self.fetch_jwk_set(force=True)
+            return super().parse_id_token(token, nonce, claims_options, claims_cls, leeway)
+
+
+class _Registry(OAuth):
+    oauth2_client_cls = _Client
+
+
 def init_app(app) -> None:
     # one registry per app: Authlib caches clients and provider metadata on it
-    app.extensions["portal_oauth"] = OAuth(app)
+    app.extensions["portal_oauth"] = _Registry(app)
     key = None
     if any(p.token_endpoint_auth_method == "private_key_jwt" for p in app.config["OIDC_PROVIDERS"]):
         key = client_keys.load_or_create(app.config["OIDC_SIGNING_KEY_FILE"],

@@ -44,11 +44,14 @@ class Provider:
         return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
 
     def speaks_for(self, email: str) -> bool:
-        """May this provider vouch for `email`'s domain? (exact domain, case-insensitive)"""
+        """May this provider vouch for `email`'s domain? (exact domain, compared as
+        portal.addresses.matching_key compares them: IDNA form, lower case)"""
         if self.domains is None:
             return True
-        domain = email.rpartition("@")[2].lower()
-        return domain in self.domains
+        from portal.addresses import matching_key
+
+        domain = (matching_key(email) or "").rpartition("@")[2]
+        return bool(domain) and any(matching_key(f"x@{d}") == f"x@{domain}" for d in self.domains)
 
 
 def _links(value, where: str) -> frozenset[str]:

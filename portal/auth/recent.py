@@ -14,9 +14,13 @@ from portal.web.navigation import safe_next
 
 
 def is_recent() -> bool:
-    """Did the person authenticate at their provider within the configured window?"""
+    """Did the person authenticate at their provider within the configured window?
+
+    A session whose provider gave no `auth_time` is not recent: the person is sent to sign in
+    again (`prompt=login`, `max_age=0`), and an answer still without it is refused (oidc.finish).
+    """
     record = current_session()
-    if record is None:
+    if record is None or record.auth_time is None:
         return False
     window = timedelta(seconds=current_app.config["RECENT_AUTH_SECONDS"])
     return utcnow() - record.auth_time <= window

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
-from portal import audit
+from portal import addresses, audit
 from portal.account.models import Customer
 from portal.auth import claims as provider_claims
 from portal.auth import sessions, trust
@@ -37,8 +37,14 @@ class SignIn:
     linked_elsewhere: str | None = None
 
 
-def _normalize(email: str) -> str:
-    return email.strip().lower()
+def _same(rows, email: str) -> list:
+    """The rows whose `email` is the same address (portal.addresses.matching_key): the query
+    narrowed by lower-cased spellings, which SQL folds beyond ASCII, so the last word is ours."""
+    return [row for row in rows if addresses.same_address(row.email, email)]
+
+
+def _spelled(column, email: str):
+    return func.lower(column).in_(addresses.lookup_spellings(email))
 
 
 def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | None) -> SignIn:
@@ -71,22 +77,23 @@ def sign_in(assertion: Assertion, *, user_agent: str | None, ip_address: str | N
     ambiguous = False
     not_vouched = linked_elsewhere = None
     if verified:
-        waiting = _waiting_for(identity, _normalize(email))
-        not_vouched = trust.refusal(assertion.provider, _normalize(email), waiting)
+        waiting = _waiting_for(identity, email)
+        not_vouched = trust.refusal(assertion.provider, email, waiting)
         if not_vouched:
             audit.record("identity_link_refused", actor_id=identity.id, provider=assertion.provider.name,
                          issuer=issuer, reason=not_vouched, waiting=sorted(waiting.kinds()), ip=ip_address)
         else:
             ambiguous = _link(identity, waiting, result_links)
         if not waiting.kinds() and not _holds_anything(identity):
-            linked_elsewhere = _linked_elsewhere(identity, _normalize(email))
+            linked_elsewhere = _linked_elsewhere(identity, email)
 
     auth_time = claims.get("auth_time")
     record = sessions.open_session(
         identity,
         provider=assertion.provider.name,
         id_token=assertion.id_token,
-        auth_time=datetime.fromtimestamp(auth_time, UTC) if isinstance(auth_time, int) else utcnow(),
+        # no `auth_time`: when the person last authenticated is unknown, so never "recent" (issue 13)
+        auth_time=datetime.fromtimestamp(auth_time, UTC) if isinstance(auth_time, int) else None,
         provider_sid=provider_claims.clean_sid(claims.get("sid")),
         user_agent=user_agent,
         ip_address=ip_address,
@@ -104,19 +111,19 @@ def _waiting_for(identity: Identity, email: str) -> trust.Waiting:
     customers = []
     if identity.customer_id is None:
         owned = select(Identity.customer_id).where(Identity.customer_id.is_not(None))
-        customers = db.session.scalars(
-            select(Customer).where(func.lower(Customer.email) == email, Customer.id.not_in(owned))
-        ).all()
-    delegates = db.session.scalars(
+        customers = _same(db.session.scalars(
+            select(Customer).where(_spelled(Customer.email, email), Customer.id.not_in(owned))
+        ), email)
+    delegates = _same(db.session.scalars(
         select(Delegate).where(
-            func.lower(Delegate.email) == email,
+            _spelled(Delegate.email, email),
             Delegate.identity_id.is_(None),
             Delegate.status.in_([DelegateStatus.INVITED, DelegateStatus.ACTIVE]),
         )
-    ).all()
-    roles = db.session.scalars(
-        select(StaffRole).where(func.lower(StaffRole.email) == email, StaffRole.identity_id.is_(None))
-    ).all()
+    ), email)
+    roles = _same(db.session.scalars(
+        select(StaffRole).where(_spelled(StaffRole.email, email), StaffRole.identity_id.is_(None))
+    ), email)
     return trust.Waiting(customers=list(customers), delegates=list(delegates), roles=list(roles))
 
 
@@ -128,12 +135,13 @@ def _holds_anything(identity: Identity) -> bool:
 def _linked_elsewhere(identity: Identity, email: str) -> str | None:
     """The issuer of another provider whose identity already holds what this e-mail links, if any."""
     holders = select(Identity.issuer).where(Identity.id != identity.id, Identity.issuer != identity.issuer)
-    issuer = db.session.scalar(holders.where(Identity.customer_id.in_(
-        select(Customer.id).where(func.lower(Customer.email) == email))).limit(1))
-    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
-        select(Delegate.identity_id).where(func.lower(Delegate.email) == email))).limit(1))
-    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(
-        select(StaffRole.identity_id).where(func.lower(StaffRole.email) == email))).limit(1))
+    customers = [c.id for c in _same(db.session.scalars(select(Customer).where(_spelled(Customer.email, email))), email)]
+    delegates = [d.identity_id for d in _same(db.session.scalars(
+        select(Delegate).where(_spelled(Delegate.email, email))), email)]
+    roles = [r.identity_id for r in _same(db.session.scalars(
+        select(StaffRole).where(_spelled(StaffRole.email, email))), email)]
+    issuer = db.session.scalar(holders.where(Identity.customer_id.in_(customers or [0])).limit(1))
+    issuer = issuer or db.session.scalar(holders.where(Identity.id.in_(delegates + roles or [0])).limit(1))
     return issuer
 
 
@@ -182,7 +190,7 @@ def grant_role(email: str, role: str) -> StaffRole:
     """Grant a staff role to an e-mail address; it binds at that person's next verified sign-in."""
     if role not in {r.value for r in StaffRoleName}:
         raise RoleError(f"unknown role {role!r}: choose moderator or privacy_officer")
-    email = _normalize(email)
+    email = addresses.matching_key(email) or email.strip()
     try:
         # the same check the importer applies to customers' addresses
         validate_email(email, check_deliverability=False)

@@ -131,7 +131,7 @@ def current_session() -> UserSession | None:
     return g.get("user_session")
 
 
-def open_session(identity: Identity, *, provider: str, id_token: str | None, auth_time: datetime,
+def open_session(identity: Identity, *, provider: str, id_token: str | None, auth_time: datetime | None,
                  provider_sid: str | None, user_agent: str | None, ip_address: str | None) -> UserSession:
     record = UserSession(
         id=secrets.token_urlsafe(32),

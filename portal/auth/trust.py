@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import current_app
+
 from portal.auth.provider_config import Provider
 
 
@@ -34,8 +36,30 @@ def refusal(provider: Provider, email: str, waiting: Waiting) -> str | None:
     kinds = waiting.kinds()
     if not kinds:
         return None
+    return next(filter(None, (vouch_refusal(provider, email, kind) for kind in sorted(kinds))), None)
+
+
+def vouch_refusal(provider: Provider | None, email: str | None, kind: str) -> str | None:
+    """Why `provider` may not vouch for `email` for records of `kind` (a Provider.links value):
+    "provider" (no longer configured), "domain", "kind", or None if it may."""
+    if provider is None or not email:
+        return "provider"
     if not provider.speaks_for(email):
         return "domain"
-    if kinds - provider.links:
+    if kind not in provider.links:
         return "kind"
     return None
+
+
+def delegate_email_refusal(identity) -> str | None:
+    """Why `identity`'s e-mail does not count as verified for a delegation (SPEC "Trust per
+    identity provider"): "unverified", "provider", "domain", "kind"; None when it counts.
+
+    The one check for everything a delegation hangs on an e-mail: linking at sign-in and an
+    access request under it (portal.people.services.request_access). An address the provider may
+    not vouch for counts as unverified everywhere.
+    """
+    if not identity.email_verified or not identity.email:
+        return "unverified"
+    provider = next((p for p in current_app.config["OIDC_PROVIDERS"] if p.issuer == identity.issuer), None)
+    return vouch_refusal(provider, identity.email, "delegates")

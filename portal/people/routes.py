@@ -226,7 +226,8 @@ def request_access():
                     "decides on it, then MCX checks it; you will get an e-mail with the decision.",
                     number=form.number.data.strip()), "success")
             return redirect(url_for("people.request_access"), code=303)
-    return render("people/request_access.html", form=form, status=FAILED_FORM if form.errors else 200)
+    return render("people/request_access.html", form=form, status=FAILED_FORM if form.errors else 200,
+                  blocked=services.access_request_blocker(current_user))
 
 
 # --- rooms and recordings ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import String, false, func, insert, literal, or_, select, update
 
 from portal import addresses, audit, typed_mail
 from portal.account.models import Customer, Room
+from portal.auth import trust
 from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
 from portal.db_types import UTCDateTime, utcnow
@@ -55,13 +56,15 @@ class AlreadyDecided(PeopleError):
 
 def live_delegate_with_email(customer_id: int, email: str) -> Delegate | None:
     """A delegation of this customer for `email` that still counts (waiting, invited or in use)."""
-    return db.session.scalar(
+    # narrowed in SQL, decided by portal.addresses.same_address (one normalisation for every match)
+    candidates = db.session.scalars(
         select(Delegate).where(
             Delegate.customer_id == customer_id,
-            func.lower(Delegate.email) == email.strip().lower(),
+            func.lower(Delegate.email).in_(addresses.lookup_spellings(email)),
             Delegate.status.in_(LIVE_DELEGATE_STATUSES),
-        ).limit(1)
+        )
     )
+    return next((d for d in candidates if addresses.same_address(d.email, email)), None)
 
 
 def _check_scope(customer: Customer, rooms: list[Room], expires_on: date | None, today: date) -> None:
@@ -140,6 +143,25 @@ def remove_delegate(delegate: Delegate, actor: Identity) -> int:
 
 # --- a person asks; the customer endorses or declines ---------------------------------------
 
+def access_request_blocker(identity: Identity) -> str | None:
+    """Why `identity` cannot ask for access, for the person; None when it can.
+
+    The request shows the customer the asker's e-mail and the decision is mailed there, so it
+    must be an address the identity's provider verified and may vouch for (portal.auth.trust,
+    SPEC "Trust per identity provider"): any other counts as unverified.
+    """
+    refusal = trust.delegate_email_refusal(identity)
+    if refusal is None:
+        return None
+    if refusal == "unverified":
+        return _("Your identity provider has not confirmed your e-mail address, so the "
+                 "customer could not know who is asking. Confirm it with your provider and "
+                 "sign in again.")
+    return _("The identity provider you signed in with may not confirm the address %(email)s, so the "
+             "customer could not know who is asking. Sign in with the provider of that address to ask "
+             "for access.", email=identity.email)
+
+
 def request_access(identity: Identity, *, number: str, message: str, language: str) -> None:
     """A signed-in person asks the customer with `number` for access to their rooms.
 
@@ -148,10 +170,9 @@ def request_access(identity: Identity, *, number: str, message: str, language: s
     INSERT … SELECT that insert nothing when there is none, or when this person already has a
     delegation or a request there, and one audit event), and the caller gives the same answer.
     """
-    if not identity.email_verified or not identity.email:
-        raise PeopleError(_("Your identity provider has not confirmed your e-mail address, so the "
-                            "customer could not know who is asking. Confirm it with your provider and "
-                            "sign in again."))
+    blocked = access_request_blocker(identity)
+    if blocked:
+        raise PeopleError(blocked)
     number = number.strip()
     email = identity.email.strip()
     now = utcnow()

@@ -137,3 +137,34 @@ def test_claims_only_in_userinfo_are_fetched(client, evil):
     assert response.status_code == 302
     identity = db.session.scalar(select(Identity))
     assert identity.email == "ofiara@przyklad.pl" and identity.email_verified is True
+
+
+def test_a_provider_restarted_with_a_new_signing_key_signs_in_without_a_portal_restart(app, client, tmp_path):
+    """The same issuer, a new key (a restarted provider process): the cached JWKS is fetched once more."""
+    from portal.auth import oidc
+    from portal.config import Provider
+    from portal.devprovider import ProviderProcess
+    from tests.conftest import CLIENT_ID, CLIENT_SECRET, complete_sign_in, free_port
+
+    port = free_port()
+    log = open(tmp_path / "restarted.log", "w")
+    process = ProviderProcess(port, [], log=log).start()
+    provider = Provider("restarted", "Restarted", process.issuer, CLIENT_ID, CLIENT_SECRET,
+                        links=frozenset({"customers", "delegates", "staff"}), domains=None)
+    app.config["OIDC_PROVIDERS"].append(provider)
+    oidc.register(app, provider)
+    try:
+        process.set_user({"sub": "ola", "email": "ola@przyklad.pl", "email_verified": True})
+        assert complete_sign_in(client, "ola", "restarted").status_code == 302
+        client.submit("/auth/logout")
+
+        process.stop()
+        process.start()  # a new process generates a new signing key
+        process.set_user({"sub": "ola", "email": "ola@przyklad.pl", "email_verified": True})
+        response = complete_sign_in(client, "ola", "restarted")
+    finally:
+        process.stop()
+        log.close()
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 2

@@ -70,6 +70,25 @@ def test_a_fresh_sign_in_the_provider_did_not_perform_is_refused_and_never_serve
     assert refusal.details["reason"] == "not_reauthenticated"
 
 
+def test_an_ordinary_sign_in_without_auth_time_is_not_a_recent_one(client, evil):
+    """Issue 13: an ID token without auth_time says nothing about when the person signed in."""
+    factories.customer(email=USER["email"])
+    db.session.commit()
+    evil("no_auth_time")
+    start = client.get("/auth/login?provider=evil")
+    assert through_provider(client, start.headers["Location"]).status_code == 302
+    assert client.get("/account/").status_code == 200  # an ordinary sign-in still works
+
+    location = ask_for_export(client)  # the export is not served at once: a fresh sign-in first
+    assert parse_qs(urlsplit(location).query)["prompt"] == ["login"]
+    termination = client.get("/account/termination/request")
+    assert termination.status_code == 302 and "reauth=1" in termination.headers["Location"]
+
+    response = through_provider(client, location)  # still no auth_time: the refusal page
+    assert response.status_code == 400 and 'data-reason="not_reauthenticated"' in response.get_data(as_text=True)
+    assert client.get("/account/export.json").status_code == 302
+
+
 def test_a_fresh_sign_in_with_a_current_auth_time_serves_the_export(client, evil):
     signed_in_a_while_ago(client, evil)
     location = ask_for_export(client)
@@ -87,7 +106,10 @@ def test_auth_time_zero_counts_as_missing_and_does_not_lock_the_person_out(clien
     start = client.get("/auth/login?provider=evil&next=/account/export.json")
 
     assert through_provider(client, start.headers["Location"]).status_code == 302
-    assert client.get("/account/export.json").status_code == 200
+    assert client.get("/account/").status_code == 200  # signed in
+    # missing, so not a recent sign-in: the export asks for a fresh one (issue 13)
+    export = client.get("/account/export.json")
+    assert export.status_code == 302 and "reauth=1" in export.headers["Location"]
 
 
 def test_auth_time_in_the_future_refuses_the_token(client, evil):

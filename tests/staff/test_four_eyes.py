@@ -102,6 +102,26 @@ def test_another_moderator_decides_it(client, sign_in_as, moderator, customer):
     assert db.session.get(AccessRequest, access_request.id).status == "approved"
 
 
+@pytest.mark.parametrize("status", ["pending", "rejected", "removed"])
+def test_listing_a_moderator_who_does_not_act_for_the_account_keeps_them_off_only_that_request(
+        client, sign_in_as, moderator, customer, status):
+    # the customer lists the moderator's address (waiting, refused or removed): that alone must not
+    # let a customer choose which moderator never sees the account's other requests
+    listed = pending_request(customer, email="Ewa@mcx.pl")
+    listed.delegate.status = status
+    db.session.commit()
+    other = pending_request(customer, email="jan.nowak@example.pl")
+    sign_in_as(moderator)
+
+    card = client.get(f"/staff/requests/{other.id}").get_data(as_text=True)
+    client.submit(f"/staff/requests/{other.id}/approve", {"note": ""})
+
+    assert "inny moderator" not in card
+    assert db.session.get(AccessRequest, other.id).status == "approved"
+    if status == "pending":
+        assert "inny moderator" in client.get(f"/staff/requests/{listed.id}").get_data(as_text=True)
+
+
 @pytest.fixture
 def officer(app):
     person = factories.identity("iod@mcx.pl", roles=("privacy_officer",))
