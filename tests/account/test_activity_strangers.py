@@ -34,6 +34,25 @@ def ask(app, sign_in_via_provider, customer, sub: str, name: str) -> tuple[Ident
     return identity, request
 
 
+def decide_three(app, sign_in_via_provider, sign_in_as, customer):
+    """Three persons ask for access: the customer declines one, a moderator rejects one and approves
+    one. Returns the owner's signed-in client and {"declined"|"rejected"|"approved": (identity, request)}."""
+    owner = app.test_client()
+    sign_in_as(customer.identity, owner)
+    moderator = app.test_client()
+    sign_in_as(factories.identity(roles=("moderator",)), moderator)
+    db.session.commit()
+    asked = {"declined": ask(app, sign_in_via_provider, customer, "obcy-1", "Zenon Odrzucony"),
+             "rejected": ask(app, sign_in_via_provider, customer, "obcy-2", "Rafał Niezatwierdzony"),
+             "approved": ask(app, sign_in_via_provider, customer, "znajomy-3", "Jan Zatwierdzony")}
+    owner.submit(f"/account/people/requests/{asked['declined'][1].id}/decline")
+    for key in ("rejected", "approved"):
+        owner.submit(f"/account/people/requests/{asked[key][1].id}/endorse", {"rooms": [str(customer.board.id)]})
+    moderator.submit(f"/staff/requests/{asked['rejected'][1].id}/reject", {"reason": "Nie znamy tej osoby"})
+    moderator.submit(f"/staff/requests/{asked['approved'][1].id}/approve", {"note": ""})
+    return owner, asked
+
+
 def signs_in_again(app, sign_in_via_provider, identity: Identity) -> None:
     sign_in_via_provider({"sub": identity.subject, "email": identity.email, "email_verified": True,
                           "name": identity.name}, test_client=app.test_client())
@@ -41,19 +60,9 @@ def signs_in_again(app, sign_in_via_provider, identity: Identity) -> None:
 
 def test_declined_and_rejected_strangers_are_not_authorized_persons_and_their_sign_ins_stay_out(
         app, sign_in_via_provider, sign_in_as, customer):
-    owner = app.test_client()
-    sign_in_as(customer.identity, owner)
-    moderator = app.test_client()
-    sign_in_as(factories.identity(roles=("moderator",)), moderator)
-    db.session.commit()
-    declined, declined_request = ask(app, sign_in_via_provider, customer, "obcy-1", "Zenon Odrzucony")
-    rejected, rejected_request = ask(app, sign_in_via_provider, customer, "obcy-2", "Rafał Niezatwierdzony")
-    approved, approved_request = ask(app, sign_in_via_provider, customer, "znajomy-3", "Jan Zatwierdzony")
-    owner.submit(f"/account/people/requests/{declined_request.id}/decline")
-    for request in (rejected_request, approved_request):
-        owner.submit(f"/account/people/requests/{request.id}/endorse", {"rooms": [str(customer.board.id)]})
-    moderator.submit(f"/staff/requests/{rejected_request.id}/reject", {"reason": "Nie znamy tej osoby"})
-    moderator.submit(f"/staff/requests/{approved_request.id}/approve", {"note": ""})
+    owner, asked = decide_three(app, sign_in_via_provider, sign_in_as, customer)
+    (declined, declined_request), (rejected, rejected_request), (approved, approved_request) = (
+        asked["declined"], asked["rejected"], asked["approved"])
     assert [db.session.get(AccessRequest, r.id).status for r in (declined_request, rejected_request,
                                                                   approved_request)] == ["declined", "rejected",
                                                                                          "approved"]
@@ -77,20 +86,7 @@ def test_declined_and_rejected_strangers_are_not_authorized_persons_and_their_si
 
 def test_declined_and_rejected_strangers_are_access_requests_not_authorized_persons_in_the_export_and_data_page(
         app, sign_in_via_provider, sign_in_as, customer):
-    owner = app.test_client()
-    sign_in_as(customer.identity, owner)
-    moderator = app.test_client()
-    sign_in_as(factories.identity(roles=("moderator",)), moderator)
-    db.session.commit()
-    _, declined = ask(app, sign_in_via_provider, customer, "obcy-1", "Zenon Odrzucony")
-    _, rejected = ask(app, sign_in_via_provider, customer, "obcy-2", "Rafał Niezatwierdzony")
-    _, approved = ask(app, sign_in_via_provider, customer, "znajomy-3", "Jan Zatwierdzony")
-    owner.submit(f"/account/people/requests/{declined.id}/decline")
-    for request in (rejected, approved):
-        owner.submit(f"/account/people/requests/{request.id}/endorse", {"rooms": [str(customer.board.id)]})
-    moderator.submit(f"/staff/requests/{rejected.id}/reject", {"reason": "Nie znamy tej osoby"})
-    moderator.submit(f"/staff/requests/{approved.id}/approve", {"note": ""})
-
+    owner, _asked = decide_three(app, sign_in_via_provider, sign_in_as, customer)
     export = json.loads(owner.get("/account/export.json").get_data(as_text=True))["data"]
     section = owner.get("/account/data?section=authorized_persons",
                         headers={"HX-Request": "true"}).get_data(as_text=True)
