@@ -15,6 +15,7 @@ from portal.mail import OutboxMessage
 from portal.people.models import AccessRequest, Delegate
 from tests import factories
 from tests.conftest import free_port
+from tests.mail.helpers import signed_in_owner
 
 PUNYCODE = "xn--przykad-rjb.pl"  # przykład.pl, as RFC 5891 writes it
 NON_ASCII_PL = "Nie możemy dostarczyć poczty na ten adres: część przed znakiem @"
@@ -58,14 +59,7 @@ def smtp(app):
 
 @pytest.fixture
 def owner(app, sign_in_as):
-    customer = factories.customer()
-    customer.board = factories.room(customer, "Sala zarządu")
-    identity = factories.identity(customer=customer)
-    db.session.commit()
-    client = app.test_client()
-    sign_in_as(identity, client)
-    client.customer = customer
-    return client
+    return signed_in_owner(app, sign_in_as)
 
 
 def send_mail(app):

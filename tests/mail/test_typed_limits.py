@@ -12,7 +12,7 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import Delegate
-from tests import factories
+from tests.mail.helpers import signed_in_owner
 
 PER_CUSTOMER_PL = "Osiągnięto limit wiadomości na wpisywane przez Ciebie adresy: 3 w ciągu 24 godzin."
 PER_CUSTOMER_EN = "You have reached the limit on e-mails to addresses you type: 3 in 24 hours."
@@ -25,13 +25,8 @@ def limits(app):
 
 
 def owner_client(app, sign_in_as):
-    customer = factories.customer()
-    customer.board = factories.room(customer, "Sala zarządu")
-    identity = factories.identity(customer=customer)
-    db.session.commit()
-    client = app.test_client()
-    sign_in_as(identity, client)
-    return customer, client
+    client = signed_in_owner(app, sign_in_as)
+    return client.customer, client
 
 
 def add_person(client, customer, email):
