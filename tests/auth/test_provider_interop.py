@@ -30,13 +30,18 @@ def through_provider(client, location: str):
     return client.get(f"{callback.path}?{callback.query}")
 
 
-def signed_in_a_while_ago(client, evil):
-    """A customer signed in through the provider an hour ago, so irreversible actions need a fresh sign-in."""
+def customer_signs_in(client, evil, mode: str) -> None:
+    """The customer signs in through the provider, which behaves as `mode` says."""
     factories.customer(email=USER["email"])
     db.session.commit()
-    evil("normal")
+    evil(mode)
     start = client.get("/auth/login?provider=evil")
     assert through_provider(client, start.headers["Location"]).status_code == 302
+
+
+def signed_in_a_while_ago(client, evil):
+    """A customer signed in through the provider an hour ago, so irreversible actions need a fresh sign-in."""
+    customer_signs_in(client, evil, "normal")
     db.session.execute(update(UserSession).values(auth_time=utcnow() - timedelta(hours=1)))
     db.session.commit()
 
@@ -72,11 +77,7 @@ def test_a_fresh_sign_in_the_provider_did_not_perform_is_refused_and_never_serve
 
 def test_an_ordinary_sign_in_without_auth_time_is_not_a_recent_one(client, evil):
     """Issue 13: an ID token without auth_time says nothing about when the person signed in."""
-    factories.customer(email=USER["email"])
-    db.session.commit()
-    evil("no_auth_time")
-    start = client.get("/auth/login?provider=evil")
-    assert through_provider(client, start.headers["Location"]).status_code == 302
+    customer_signs_in(client, evil, "no_auth_time")
     assert client.get("/account/").status_code == 200  # an ordinary sign-in still works
 
     location = ask_for_export(client)  # the export is not served at once: a fresh sign-in first
