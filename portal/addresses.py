@@ -15,6 +15,7 @@ import unicodedata
 import idna
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+
 from portal.web.i18n import _l
 
 # CR, LF, VT, FF, the C1 "next line" and the Unicode line and paragraph separators, besides

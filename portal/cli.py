@@ -35,7 +35,7 @@ def grant_role(email: str, role: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_file(file: Path) -> None:
     """Import customers from the order system's JSON export FILE: all of it, or nothing."""
-    from portal.account.importer import ImportFailed, import_customers, load_file
+    from portal.crm_import.importer import ImportFailed, import_customers, load_file
 
     try:
         report = import_customers(load_file(file), Path(current_app.config["RECORDINGS_DIR"]))

@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
-from portal.account.models import Customer
+from portal.customers.models import Customer
 from portal.demo.identities import DEMO_IDENTITIES, provider_claims
 from portal.devprovider import ProviderProcess
 from portal.extensions import db

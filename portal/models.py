@@ -3,6 +3,7 @@ from portal.account.models import *  # noqa: F401,F403
 from portal.audit import AuditEvent  # noqa: F401
 from portal.auth.models import *  # noqa: F401,F403
 from portal.consents.models import *  # noqa: F401,F403
+from portal.customers.models import *  # noqa: F401,F403
 from portal.mail import OutboxMessage  # noqa: F401
 from portal.people.models import *  # noqa: F401,F403
 from portal.termination.models import *  # noqa: F401,F403

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from portal.web.i18n import ngettext
 from sqlalchemy import func, select
 
 from portal import addresses
@@ -20,6 +19,7 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import Delegate
+from portal.web.i18n import ngettext
 
 CONFIRMATION_KIND = "contact_email_confirm"
 

@@ -36,9 +36,9 @@ def build(recordings: int, workdir: Path):
     from sqlalchemy import insert
 
     from portal import create_app
-    from portal.account.models import Contract, ContractService, Customer, Recording, Room
     from portal.auth import sessions
     from portal.auth.models import Identity
+    from portal.customers.models import Contract, ContractService, Customer, Recording, Room
     from portal.db_types import utcnow
     from portal.extensions import db
 

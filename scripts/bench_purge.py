@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
-from portal.account.models import Contract, ContractService, Customer, Recording, Room  # noqa: E402
+from portal.customers.models import Contract, ContractService, Customer, Recording, Room  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.termination import services  # noqa: E402
 from portal.termination.models import DeletedRecording, TerminationRequest  # noqa: E402

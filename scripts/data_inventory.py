@@ -26,10 +26,10 @@ def _cell(text) -> str:
 
 def markdown() -> str:
     """The section, in the current locale."""
-    from portal.account.registry import BASIS_LABELS, CATEGORIES, SOURCE_LABELS, TECHNICAL_COLUMNS
+    from portal.transparency.registry import BASIS_LABELS, CATEGORIES, SOURCE_LABELS, TECHNICAL_COLUMNS
 
     lines = [START, "## Personal data held", "",
-             "Generated from `portal/account/registry.py`, the same declaration that drives the customer's "
+             "Generated from `portal/transparency/registry.py`, the same declaration that drives the customer's "
              "data page (`/account/data`) and export (`/account/export.json`). Legal bases are GDPR art. 6(1).",
              ""]
     for concerns, heading in (("customer", "About customers (shown on the data page and in the export)"),

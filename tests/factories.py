@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 from flask import current_app
 
-from portal.account.models import Contract, ContractService, Customer, Recording, Room
 from portal.auth import sessions
 from portal.auth.models import Identity, StaffRole
+from portal.customers.models import Contract, ContractService, Customer, Recording, Room
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus

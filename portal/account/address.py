@@ -1,6 +1,6 @@
 """The customer corrects their own postal address (GDPR art. 16), at once, like their phone.
 
-The rules are the import's (portal/account/importer.py): a street of at most 200 characters, a
+The rules are the import's (portal/crm_import/importer.py): a street of at most 200 characters, a
 city of at most 100, a country as an ISO 3166-1 alpha-2 code, and in Poland a postal code NN-NNN.
 """
 from __future__ import annotations
@@ -9,13 +9,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 
-from portal.web.i18n import _
-
 from portal import audit
-from portal.account.models import Customer
 from portal.account.services import AccountError
 from portal.auth.models import Identity
+from portal.customers.models import Customer
 from portal.extensions import db
+from portal.web.i18n import _
 
 _PL_POSTAL_CODE = re.compile(r"\d{2}-\d{3}")
 _POSTAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{0,15}")

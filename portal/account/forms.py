@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.account.registry import CORRECTION_FIELDS
+from portal.transparency.registry import CORRECTION_FIELDS
 from portal.web.i18n import _l
 
 REQUIRED = _l("This field is required.")

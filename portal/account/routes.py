@@ -1,42 +1,28 @@
-"""The account: home, what we hold about you (data page, export, activity log), contact details, sessions."""
+"""The account: home, contact details and sessions (what we hold about you is portal.transparency)."""
 from __future__ import annotations
-
-from functools import wraps
 
 from flask import (
     Blueprint,
-    Response,
     flash,
-    get_flashed_messages,
     redirect,
     request,
-    stream_template,
-    stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 
-from portal.account import activity, address, devices, display, export, inventory, services
+from portal.account import address, devices, services
 from portal.account.forms import AddressForm, ConfirmEmailForm, CorrectionForm, EmailForm, PhoneForm
-from portal.account.ownership import owned_customer_or_404
-from portal.account.registry import (
-    BASIS_LABELS,
+from portal.account.staff_routes import bp as staff_bp
+from portal.auth.sessions import current_session
+from portal.customers.ownership import owned_customer_or_404, owner_required
+from portal.extensions import db
+from portal.transparency.registry import (
     CORRECTION_FIELDS,
     CORRECTION_STATUSES,
-    CUSTOMER_CATEGORIES,
-    SOURCE_LABELS,
 )
-from portal.account.staff_routes import bp as staff_bp
-from portal.auth.recent import recent_auth_required
-from portal.auth.sessions import current_session
-from portal.db_types import utcnow
-from portal.extensions import db
 from portal.web import phrases
 from portal.web.i18n import _, _l
 from portal.web.links import external_url
-from portal.web.boundaries import int64
 from portal.web.nav import nav_item
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
@@ -48,26 +34,7 @@ ends_with_the_contract(bp, endpoints={"account.contact", "account.change_email",
                                       "account.confirm_email"})
 
 nav_item("account.home", _l("Your account"), "signed_in", order=0)
-nav_item("account.data", _l("Your data"), "customer", order=10)
-nav_item("account.activity_log", _l("Activity log"), "customer", order=11)
 nav_item("account.sessions", _l("Where you are signed in"), "signed_in", order=90)
-
-
-@bp.app_context_processor
-def registry_helpers():
-    return {"show_value": display.value, "basis_labels": BASIS_LABELS, "source_labels": SOURCE_LABELS}
-
-
-def owner_required(view):
-    """Only the owner of a customer account reaches the view; anyone else gets 404."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        owned_customer_or_404(current_user)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.get("/")
@@ -80,79 +47,6 @@ def home():
         delegations=services.active_delegations(current_user),
         roles=sorted(r.role for r in current_user.staff_roles),
     )
-
-
-# --- what we hold about you -------------------------------------------------------------------------
-
-@bp.get("/data")
-@owner_required
-def data():
-    """Every personal data category we hold, with its values, purpose, legal basis, source and retention."""
-    customer = owned_customer_or_404(current_user)
-    cursors = {key: inventory.parse_cursor(request.args.get(f"{key}_after")) for key in inventory.SOURCES}
-    overview = services.data_overview(customer.id, cursors)
-    section = request.args.get("section")
-    context = dict(overview=overview, categories=CUSTOMER_CATEGORIES, cursors=cursors)
-    if section in overview.pages:
-        category = next(c for c in CUSTOMER_CATEGORIES if c.key == section)
-        return render("account/data.html", block="category", category=category, **context)
-    return render("account/data.html", **context)
-
-
-@bp.get("/export.json")
-@owner_required
-@recent_auth_required
-def export_json():
-    """The complete export: one JSON document, streamed; every export is in the activity log."""
-    customer = owned_customer_or_404(current_user)
-    services.record_export(customer, current_user, "json")
-    db.session.commit()
-    now = utcnow()
-    body = export.json_chunks(customer.id, now, str(get_locale()))
-    response = Response(stream_with_context(body), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(customer, now)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.get("/export")
-@owner_required
-@recent_auth_required
-def export_page():
-    """The same export as a printable page, streamed as it is written."""
-    customer = owned_customer_or_404(current_user)
-    services.record_export(customer, current_user, "html")
-    db.session.commit()
-    # the session cookie is written before a streamed body: settle what the page takes from it now
-    generate_csrf()
-    get_flashed_messages(with_categories=True)
-    identity, customer_id, number = current_user._get_current_object(), customer.id, customer.number
-
-    @stream_with_context
-    def page():
-        # A streamed body is written after the request's database session was closed; the page
-        # continues in a fresh one, to which the signed-in identity (shown in the header) moves.
-        db.session.add(identity)
-        loaded = inventory.load_customer(customer_id)
-        yield from stream_template(
-            "account/export.html", number=number, categories=CUSTOMER_CATEGORIES, generated_at=utcnow(),
-            records={c.key: inventory.single_record(c, loaded) for c in CUSTOMER_CATEGORIES if not c.many},
-            disclosure_recipients=services.disclosure_recipients(customer_id),
-            rows=lambda key: inventory.stream(key, customer_id))
-
-    return Response(page())
-
-
-@bp.get("/activity")
-@owner_required
-def activity_log():
-    """Everything that touched your data, newest first, filterable by kind."""
-    customer = owned_customer_or_404(current_user)
-    group = request.args.get("kind") if request.args.get("kind") in activity.GROUPS else None
-    before = request.args.get("before", type=int64)
-    log = services.activity_page(customer.id, group, before)
-    return render("account/activity.html", block="events", log=log, group=group, groups=activity.GROUPS,
-                  before=before, describe=activity.describe)
 
 
 # --- contact details ----------------------------------------------------------------------------------

@@ -17,25 +17,18 @@ from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import addresses, audit, mail, typed_mail
-from portal.account import activity, devices, inventory
-from portal.account.importer import _nip_is_valid
-from portal.account.models import (
-    CorrectionRequest,
-    CorrectionStatus,
-    Customer,
-    CustomerKind,
-    LegalDisclosure,
-    Recording,
-    Room,
-)
-from portal.account.registry import CORRECTION_FIELDS, CUSTOMER_CATEGORIES
-from portal.audit import AuditEvent
+from portal.account import devices
+from portal.account.models import CorrectionRequest, CorrectionStatus, LegalDisclosure
 from portal.auth import sessions
 from portal.auth.models import Identity, UserSession
+from portal.customers.identifiers import nip_is_valid
+from portal.customers.models import Customer, CustomerKind, Recording, Room
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
 from portal.staff.conflicts import staff_self
+from portal.transparency import inventory
+from portal.transparency.registry import CORRECTION_FIELDS
 from portal.web.i18n import _, _l
 
 
@@ -89,60 +82,6 @@ class AccountError(Exception):
         super().__init__(str(message))
         self.message = message
         self.field = field
-
-
-# --- the data page and the export -----------------------------------------------------------------
-
-@dataclass
-class DataOverview:
-    customer: Customer
-    records: dict[str, dict | None]  # one-record categories
-    pages: dict[str, inventory.Page]  # list categories shown on the data page
-    disclosure_recipients: list[str]
-
-
-def data_overview(customer_id: int, cursors: dict[str, object]) -> DataOverview:
-    """Everything the data page shows: a constant number of queries, however much the customer has."""
-    customer = inventory.load_customer(customer_id)
-    records, pages = {}, {}
-    for category in CUSTOMER_CATEGORIES:
-        if not category.many:
-            records[category.key] = inventory.single_record(category, customer)
-        elif category.shown_at is None:
-            pages[category.key] = inventory.page(category.key, customer_id, cursors.get(category.key))
-    return DataOverview(customer, records, pages, disclosure_recipients(customer_id))
-
-
-def disclosure_recipients(customer_id: int) -> list[str]:
-    """Who received the customer's data under a legal duty; otherwise the recipients are "none outside MCX"."""
-    return list(db.session.scalars(
-        select(LegalDisclosure.recipient).where(LegalDisclosure.customer_id == customer_id)
-        .group_by(LegalDisclosure.recipient).order_by(func.min(LegalDisclosure.disclosed_on))))
-
-
-def record_export(customer: Customer, identity: Identity, fmt: str) -> None:
-    """Every export is an audit event in the customer's activity log."""
-    audit.record("data_exported", actor_id=identity.id, customer_id=customer.id, format=fmt)
-
-
-@dataclass
-class ActivityPage:
-    events: list[AuditEvent]
-    next_before: int | None  # the `seq` to continue below, when there are older events
-    actors: activity.Actors
-
-
-def activity_page(customer_id: int, group: str | None, before: int | None,
-                  size: int = inventory.PAGE_SIZE) -> ActivityPage:
-    """One page of the customer's activity log, newest first (keyset on the audit sequence)."""
-    query = activity.filtered(activity.customer_events(customer_id), group)
-    if before is not None:
-        query = query.where(AuditEvent.seq < before)
-    events = list(db.session.scalars(query.limit(size + 1)))
-    more = len(events) > size
-    events = events[:size]
-    return ActivityPage(events, events[-1].seq if more else None,
-                        activity.Actors(customer_id, {e.actor_identity_id for e in events}))
 
 
 # --- sessions ---------------------------------------------------------------------------------------
@@ -304,7 +243,7 @@ def request_correction(customer: Customer, identity: Identity, field: str, value
         raise AccountError(_("This is too long (at most %(limit)s characters).", limit=limit), "value")
     if field == "tax_id":
         value = re.sub(r"[\s-]", "", value)
-        if not _nip_is_valid(value):
+        if not nip_is_valid(value):
             raise AccountError(_("This is not a valid NIP (10 digits with a correct check digit)."), "value")
     if value == getattr(customer, field):
         raise AccountError(_("This is what we already hold."), "value")

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal.account import display, services
+from portal.account import services
 from portal.account.forms import ActionForm, DecisionForm, DisclosureForm
-from portal.account.registry import CORRECTION_FIELDS, CORRECTION_STATUSES
 from portal.extensions import db
 from portal.staff.conflicts import staff_self
+from portal.transparency import display
+from portal.transparency.registry import CORRECTION_FIELDS, CORRECTION_STATUSES
+from portal.web.boundaries import int64
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
-from portal.web.boundaries import int64
 from portal.web.permissions import role_required
 from portal.web.render import render
 

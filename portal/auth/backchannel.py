@@ -22,9 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.account.models import SeenLogoutToken
 from portal.auth import oidc, sessions
-from portal.auth.models import Identity, UserSession
+from portal.auth.models import Identity, SeenLogoutToken, UserSession
 from portal.config import Provider
 from portal.db_types import utcnow
 from portal.extensions import csrf, db, limiter

@@ -87,3 +87,18 @@ class StaffRole(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     identity: Mapped[Identity | None] = relationship(back_populates="staff_roles")
+
+
+class SeenLogoutToken(db.Model):
+    """The `jti` of every accepted back-channel logout token, so a replayed token ends nothing
+    (OpenID Connect Back-Channel Logout 1.0, section 2.6)."""
+
+    __tablename__ = "seen_logout_tokens"
+    __table_args__ = (UniqueConstraint("issuer", "jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    jti: Mapped[str] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # after the token's own expiry a replay fails its `exp` check, so the row may go
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -8,11 +8,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from portal import addresses, audit
-from portal.account.models import Customer
 from portal.auth import claims as provider_claims
 from portal.auth import sessions, trust
 from portal.auth.models import Identity, StaffRole, StaffRoleName, UserSession
 from portal.auth.oidc import Assertion
+from portal.customers.models import Customer
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus

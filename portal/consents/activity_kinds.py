@@ -1,7 +1,7 @@
 """How the consents domain's audit events read in the customer's activity log."""
 from __future__ import annotations
 
-from portal.account.activity import register_kind
+from portal.audit_kinds import register_kind
 from portal.web.i18n import _l
 
 CHANNELS = {"email": _l("e-mail"), "sms": _l("SMS"), "phone": _l("phone calls")}

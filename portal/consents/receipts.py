@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.account.models import Customer
 from portal.consents.models import ConsentEvent
+from portal.customers.models import Customer
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 JURISDICTION = "PL"

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from portal.account.ownership import owned_customer_or_404
 from portal.consents import activity_kinds, policy_diff, receipts, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.consents.forms import AcknowledgeForm, ConsentChoiceForm, PublishPolicyForm
 from portal.consents.markdown import render_markdown
@@ -21,6 +20,7 @@ from portal.consents.registry import (
     WITHDRAW_LABELS,
     WITHDRAWN_MESSAGES,
 )
+from portal.customers.ownership import owned_customer_or_404
 from portal.extensions import db
 from portal.web.i18n import _, _l
 from portal.web.links import external_url

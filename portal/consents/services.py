@@ -16,8 +16,6 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from portal import audit, mail
-from portal.account.models import Contract, ContractStatus, Customer
-from portal.account.ownership import owned_customer_or_404
 from portal.auth.models import Identity
 from portal.consents import registry
 from portal.consents.models import (
@@ -28,6 +26,8 @@ from portal.consents.models import (
     PolicyVersion,
 )
 from portal.consents.registry import CHANNELS
+from portal.customers.models import Contract, ContractStatus, Customer
+from portal.customers.ownership import owned_customer_or_404
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.web.i18n import _

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from portal.account.importer import ImportReport, import_customers
 from portal.auth.services import grant_role
 from portal.consents.demo_policy import ensure_first_policy
+from portal.crm_import.importer import ImportReport, import_customers
 from portal.demo.identities import DEMO_IDENTITIES, DEMO_STAFF
 
 MEDIA = Path(__file__).parent / "media"

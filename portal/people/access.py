@@ -15,8 +15,8 @@ from flask_login import current_user
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.account.models import Customer, Recording, Room
 from portal.auth.models import Identity
+from portal.customers.models import Customer, Recording, Room
 from portal.db_types import local_today
 from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, Delegate, DelegateStatus, delegate_rooms

@@ -1,7 +1,7 @@
 """How the people domain's audit events read in the customer's activity log."""
 from __future__ import annotations
 
-from portal.account.activity import register_kind
+from portal.audit_kinds import register_kind
 from portal.web.i18n import _l
 
 register_kind("recording_downloaded", "access", _l("Recording downloaded or played"), [

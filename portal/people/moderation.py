@@ -8,7 +8,7 @@ from flask import abort
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.account.models import Customer
+from portal.customers.models import Customer
 from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, Delegate
 from portal.web.boundaries import int64

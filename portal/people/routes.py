@@ -6,15 +6,14 @@ import mimetypes
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
+from portal.customers.ownership import owned_customer_or_404
 from portal.db_types import local_today
 from portal.extensions import db, limiter
 from portal.people import access, activity_kinds, downloads, services  # noqa: F401  (activity_kinds registers log labels)
@@ -24,8 +23,8 @@ from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, Del
 from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.staff.conflicts import staff_self
 from portal.storage import StorageError, recording_store
-from portal.web.errors import error_page
 from portal.web import phrases
+from portal.web.errors import error_page
 from portal.web.i18n import _, _l
 from portal.web.masking import mask_email, mask_name, staff_customer_name
 from portal.web.nav import nav_item

@@ -13,10 +13,10 @@ from datetime import date
 from sqlalchemy import String, false, func, insert, literal, or_, select, update
 
 from portal import addresses, audit, typed_mail
-from portal.account.models import Customer, Room
 from portal.auth import trust
 from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
+from portal.customers.models import Customer, Room
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.mail import compose

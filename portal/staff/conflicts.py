@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from portal.account.models import Customer
 from portal.addresses import lookup_spellings, matching_key
 from portal.auth.models import Identity, StaffRole
+from portal.customers.models import Customer
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
-
 
 # a delegation a moderator approved: waiting for the person's first sign-in, or in use
 APPROVED = (DelegateStatus.INVITED, DelegateStatus.ACTIVE)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from portal.web.i18n import _l
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.mail import OutboxMessage
+from portal.web.i18n import _l
 from portal.web.masking import mask_email
 
 PAGE_SIZE = 50
@@ -54,7 +54,7 @@ def mask_addresses(text: str | None) -> str:
 
 def parked(before: int | None = None, size: int = PAGE_SIZE) -> ParkedPage:
     """Parked messages, newest first, a page at a time (keyset on id); two queries a page."""
-    from portal.account.models import Customer
+    from portal.customers.models import Customer
 
     query = select(OutboxMessage).where(OutboxMessage.status == "parked")
     if before is not None:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
-from portal.web.i18n import _l
 
 from portal.staff import outbox
-from portal.web.nav import nav_item
 from portal.web.boundaries import int64
+from portal.web.i18n import _l
+from portal.web.nav import nav_item
 from portal.web.permissions import role_required
 from portal.web.render import render
 

@@ -7,9 +7,9 @@ import hashlib
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.account.models import ContractStatus, Customer
-from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import is_recent, recent_auth_required
+from portal.customers.models import ContractStatus, Customer
+from portal.customers.ownership import owned_customer_or_404
 from portal.db_types import local_today
 from portal.extensions import db
 from portal.staff.conflicts import staff_self
@@ -18,10 +18,10 @@ from portal.termination.forms import TerminationRequestForm, WithdrawForm
 from portal.termination.models import TerminationRequest, TerminationStatus
 from portal.termination.texts import KEPT_AFTER_TERMINATION, STATUS_LABELS
 from portal.web import masking
+from portal.web.boundaries import int64
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.notices import Notice, notice_provider
-from portal.web.boundaries import int64
 from portal.web.permissions import role_required
 from portal.web.phrases import day
 from portal.web.render import render, wants_fragment

@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.account.models import Contract, ContractStatus, Customer, Recording, Room
 from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
+from portal.customers.models import Contract, ContractStatus, Customer, Recording, Room
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose

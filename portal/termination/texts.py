@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.account.registry import category
+from portal.transparency.registry import category
 from portal.web.i18n import _l
 
 SERVICE_LABELS = {
@@ -20,7 +20,7 @@ class Kept:
     the registry's retention, so this page and the data page can never disagree."""
     what: object
     why: object
-    categories: tuple[str, ...]  # keys of portal.account.registry.CATEGORIES
+    categories: tuple[str, ...]  # keys of portal.transparency.registry.CATEGORIES
 
     @property
     def until(self) -> object:

@@ -18,10 +18,9 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from portal.account.models import SeenLogoutToken
 from portal.audit import AuditEvent
 from portal.auth import oidc, sessions
-from portal.auth.models import UserSession
+from portal.auth.models import SeenLogoutToken, UserSession
 from portal.config import Provider
 from portal.db_types import utcnow
 from portal.extensions import db

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from portal.account.models import Customer, Recording, Room
 from portal.auth.models import Identity, StaffRole
 from portal.consents.models import ConsentEvent
+from portal.customers.models import Customer, Recording, Room
 from portal.demo.identities import DEMO_IDENTITIES, DEMO_STAFF
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus

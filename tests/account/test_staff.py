@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from portal import mail
-from portal.account.models import CorrectionRequest, Customer, LegalDisclosure
+from portal.account.models import CorrectionRequest, LegalDisclosure
 from portal.audit import AuditEvent
+from portal.customers.models import Customer
 from portal.extensions import db
 from tests import factories
 

@@ -12,10 +12,10 @@ import threading
 
 from sqlalchemy import select
 
-from portal.account.models import Customer
 from portal.auth.models import Identity
 from portal.consents import services
 from portal.consents.models import ConsentEvent
+from portal.customers.models import Customer
 from portal.extensions import db
 from tests import factories
 

@@ -77,4 +77,4 @@ def test_the_owner_writes_consent_events_only_through_the_consent_control(client
 def test_only_the_consent_service_and_the_import_construct_consent_events():
     writers = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "portal").rglob("*.py")
                      if re.search(r"(?<!class )\bConsentEvent\(", path.read_text()))
-    assert writers == ["portal/account/importer.py", "portal/consents/services.py"]
+    assert writers == ["portal/consents/services.py", "portal/crm_import/importer.py"]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from portal.account.models import Customer
 from portal.consents import policy_diff
 from portal.consents.demo_policy import TEXT_EN, TEXT_PL
 from portal.consents.markdown import render_markdown
 from portal.consents.models import ConsentEvent, PolicyVersion
+from portal.customers.models import Customer
 from portal.extensions import db
 
 

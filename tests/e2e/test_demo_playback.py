@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.account.models import Recording
+from portal.customers.models import Recording
 from portal.demo.data import CLIP_SECONDS
 from portal.extensions import db
 from tests.e2e.test_signin_journey import sign_in_in_browser

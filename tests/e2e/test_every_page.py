@@ -25,7 +25,7 @@ NOT_PAGES = {
     "auth.callback": "redirect back from the provider",
     "client_keys.jwks": "JSON: the portal's public signing key (JWKS)",
     "consents.receipt": "JSON consent receipt",
-    "account.export_json": "JSON export download",
+    "transparency.export_json": "JSON export download",
     "termination.receipt_json": "JSON deletion receipt download",
     "rooms.download": "recording file download",
     "rooms.media": "recording media stream",

@@ -31,8 +31,8 @@ def _pages(app, world) -> list[tuple[str, str]]:
     recording_a = world.targets["recording"]["a"]
     with app.test_request_context():
         return [
-            ("customer_a", url_for("account.activity_log")), ("customer_a", url_for("people.index")),
-            ("customer_a", url_for("account.data")), ("customer_a", url_for("account.export_page")),
+            ("customer_a", url_for("transparency.activity_log")), ("customer_a", url_for("people.index")),
+            ("customer_a", url_for("transparency.data")), ("customer_a", url_for("transparency.export_page")),
             ("customer_a", url_for("policy.current")),
             ("customer_a", url_for("people.remove", **world.targets["delegate"]["a"])),
             ("delegate_a_recordings", url_for("account.home")), ("delegate_a_recordings", url_for("rooms.index")),
@@ -154,7 +154,7 @@ def test_a_script_in_an_htmx_fragment_is_not_loaded(app, browser, live_server, p
 
     try:
         with app.test_request_context():
-            path = url_for("account.activity_log")
+            path = url_for("transparency.activity_log")
         tab.page.route(re.compile(re.escape(live_server.url + path) + r"(\?.*)?$"), rewrite)
         tab.page.goto(live_server.url + path)
         tab.page.wait_for_function("() => window.htmx !== undefined")

@@ -256,8 +256,8 @@ def test_a_person_cannot_flood_customers_with_requests(app, client, anna, marek,
 def test_two_requests_at_the_same_moment_make_one(app, marek):
     """Two tabs sending the same request at once (each on its own connection, round after round):
     one pending delegation and one request per customer, never two."""
-    from portal.account.models import Customer
     from portal.auth.models import Identity
+    from portal.customers.models import Customer
     from portal.people import services
     from tests.support.threads import at_once
 

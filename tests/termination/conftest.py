@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.account.models import ContractStatus, Customer
 from portal.auth.models import Identity
+from portal.customers.models import ContractStatus, Customer
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import Delegate

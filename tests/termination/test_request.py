@@ -6,12 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from babel.dates import format_date as babel_date  # the portal writes days as "31 grudnia 2026"
 from sqlalchemy import func, select, update
 
 from portal import mail
-from portal.account.models import Contract, ContractStatus
 from portal.audit import AuditEvent
 from portal.auth.models import UserSession
+from portal.customers.models import Contract, ContractStatus
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.termination import services
@@ -19,7 +20,6 @@ from portal.termination.models import TerminationRequest, TerminationStatus
 from tests import factories
 from tests.support.threads import at_once
 from tests.termination.conftest import make_account
-from babel.dates import format_date as babel_date  # the portal writes days as "31 grudnia 2026"
 
 
 def terminations() -> list[TerminationRequest]:
@@ -266,8 +266,8 @@ def test_another_customers_request_is_not_shown(client, app, account, sign_in_as
 def test_what_is_kept_after_termination_says_what_the_data_page_says(app, client, account, sign_in_as):
     """How long each kind of data outlives the contract comes from the one registry, so the
     termination page and the data page cannot disagree (e.g. consents: 6 years, on both)."""
-    from portal.account.registry import category
     from portal.termination.texts import KEPT_AFTER_TERMINATION
+    from portal.transparency.registry import category
 
     sign_in_as(account.owner)
     termination_page = client.get("/account/termination").get_data(as_text=True)

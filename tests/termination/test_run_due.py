@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.account.models import Contract, ContractStatus, Recording
 from portal.audit import AuditEvent
 from portal.auth.models import UserSession
+from portal.customers.models import Contract, ContractStatus, Recording
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import OutboxMessage

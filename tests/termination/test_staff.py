@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date as babel_date  # the portal writes days as "31 grudnia 2026"
+from flask_babel import force_locale
 from sqlalchemy import event, func, select
 
 from portal import mail
@@ -13,12 +15,9 @@ from portal.db_types import local_today
 from portal.extensions import db
 from portal.termination import services
 from portal.termination.models import TerminationRequest, TerminationStatus
+from portal.web.phrases import day
 from tests import factories
 from tests.termination.conftest import RECEIVED, make_account, requested_termination
-from babel.dates import format_date as babel_date  # the portal writes days as "31 grudnia 2026"
-from flask_babel import force_locale
-
-from portal.web.phrases import day
 
 
 @pytest.fixture

@@ -70,9 +70,10 @@ def shows_payload(text: str) -> bool:
 
 def plant_columns() -> None:
     """Overwrite every free-text column of every row with a payload."""
-    from portal.account.models import CorrectionRequest, Customer, LegalDisclosure, Recording, Room
+    from portal.account.models import CorrectionRequest, LegalDisclosure
     from portal.auth.models import Identity, StaffRole, UserSession
     from portal.consents.models import PolicyVersion
+    from portal.customers.models import Customer, Recording, Room
     from portal.mail import OutboxMessage
     from portal.people.models import AccessRequest, Delegate
     from portal.termination.models import DeletedRecording, TerminationRequest
@@ -109,8 +110,8 @@ def _unique_email(model):
 
 def log_every_kind(world) -> None:
     """An event of every kind in customer A's log, each detail planted, done by an authorized person."""
-    from portal.account import activity
-    from portal.account.models import Customer
+    from portal.customers.models import Customer
+    from portal.transparency import activity
 
     customer = db.session.scalar(db.select(Customer).where(Customer.number == world.numbers["a"]))
     actors = [world.identities[r].id for r in ("delegate_a_recordings", "moderator", "customer_a")] + [None]

@@ -37,17 +37,17 @@ COMPLETED_TERMINATION = ("completed_termination",)  # the owner once their termi
 
 # endpoint → (kind, how its arguments are filled: None or a key of World.targets)
 MATRIX: dict[str, tuple[tuple, str | None]] = {
-    "account.activity_log": (OWNER, None),
+    "transparency.activity_log": (OWNER, None),
     "account.change_email": (OWNER, None),
     "account.change_phone": (OWNER, None),
     "account.change_address": (OWNER, None),
     "account.confirm_email": (OWNER, None),
     "account.contact": (OWNER, None),
-    "account.data": (OWNER, None),
+    "transparency.data": (OWNER, None),
     "account.end_other_sessions": (SIGNED_IN_ANY, None),
     "account.end_session": (OWNER_OF_TARGET, "session"),
-    "account.export_json": (OWNER, None),
-    "account.export_page": (OWNER, None),
+    "transparency.export_json": (OWNER, None),
+    "transparency.export_page": (OWNER, None),
     "account.home": (SIGNED_IN_ANY, None),
     "account.request_correction": (OWNER, None),
     "account.sessions": (SIGNED_IN_ANY, None),

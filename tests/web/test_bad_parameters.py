@@ -12,7 +12,7 @@ import pytest
 from flask import url_for
 
 from portal import ROOT
-from portal.account import inventory
+from portal.transparency import inventory
 from tests.web.test_authorization_matrix import MATRIX, RULES
 from tests.web.world import ROLES, build_world, csrf_token, signed_in_clients
 

@@ -15,10 +15,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from portal import ROOT
-from portal.web.i18n import _, _l, lazy_ngettext, ngettext, pgettext
 from portal.db_types import local_today
 from portal.people import services
 from portal.people.models import AccessRequest
+from portal.web.i18n import _, _l, lazy_ngettext, ngettext, pgettext
 from tests import factories
 from tests.web.planted import LONG, planted_markup, shows_payload
 
@@ -117,5 +117,5 @@ def test_text_documents_and_mail_templates_are_never_html():
 
 
 def test_html_templates_are_autoescaped(app):
-    for name in ("termination/confirmation_document.html", "account/export.html", "account/activity.html"):
+    for name in ("termination/confirmation_document.html", "transparency/export.html", "transparency/activity.html"):
         assert app.jinja_env.autoescape(name) is True

@@ -34,9 +34,9 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
-from portal.account.registry import CORRECTION_FIELDS
 from portal.audit import AuditEvent
 from portal.extensions import db
+from portal.transparency.registry import CORRECTION_FIELDS
 from tests.web.world import World, build_world, csrf_token, fingerprint, signed_in_clients
 
 EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "50"))

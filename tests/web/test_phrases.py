@@ -104,7 +104,7 @@ def test_pages_show_ages_and_dates_in_words_and_no_internal_codes(app, client, s
 
 
 def test_the_export_file_is_named_by_the_warsaw_day(app):
-    from portal.account.export import filename
+    from portal.transparency.export import filename
 
     anna = factories.customer()
     assert filename(anna, datetime(2025, 12, 31, 23, 30, tzinfo=UTC)).endswith("-2026-01-01.json")

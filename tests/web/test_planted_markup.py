@@ -73,7 +73,7 @@ def _act_through_forms(app, world, clients) -> list:
 
 def _urls(app, world) -> list[tuple[str, str]]:
     """(endpoint, url) of every GET route for every target the world has, plus every data section."""
-    from portal.account.registry import CATEGORIES
+    from portal.transparency.registry import CATEGORIES
 
     out = []
     with app.test_request_context():
@@ -83,8 +83,8 @@ def _urls(app, world) -> list[tuple[str, str]]:
             _kind, target_key = MATRIX[endpoint]
             targets = world.targets[target_key].values() if target_key else [{}]
             out += [(endpoint, url_for(endpoint, **kwargs)) for kwargs in targets]
-        out += [("account.data", url_for("account.data", section=c.key)) for c in CATEGORIES]
-        out.append(("account.activity_log", url_for("account.activity_log", kind="other")))
+        out += [("transparency.data", url_for("transparency.data", section=c.key)) for c in CATEGORIES]
+        out.append(("transparency.activity_log", url_for("transparency.activity_log", kind="other")))
         out.append(("account_staff.corrections", url_for("account_staff.corrections", show="decided")))
         out.append(("termination_staff.queue", url_for("termination_staff.queue", show="closed")))
     return out
@@ -106,7 +106,7 @@ def _check(where: str, response, failures: list, seen: set, endpoint: str) -> No
 
 # pages that show the planted fields to someone; each must show the payload, as text
 MUST_SHOW = {
-    "account.activity_log", "account.data", "account.export_page", "account.export_json", "account.home",
+    "transparency.activity_log", "transparency.data", "transparency.export_page", "transparency.export_json", "account.home",
     "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue",
     "people.index", "policy.current", "policy.version", "rooms.index", "rooms.play", "termination.confirmation",
     "termination.receipt", "termination_staff.queue",

@@ -96,7 +96,8 @@ def build_world(app) -> World:
 def fingerprint(except_tables: frozenset[str] = frozenset()) -> tuple:
     """Row counts of every table (but `except_tables`) and the state of the rows a refused request
     could touch."""
-    from portal.account.models import CorrectionRequest, Customer
+    from portal.account.models import CorrectionRequest
+    from portal.customers.models import Customer
     from portal.people.models import AccessRequest, Delegate
     from portal.termination.models import TerminationRequest
 

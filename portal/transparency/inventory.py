@@ -15,23 +15,17 @@ from datetime import date, datetime
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.account import activity
-from portal.account.models import (
-    Contract,
-    CorrectionRequest,
-    Customer,
-    LegalDisclosure,
-    Recording,
-    Room,
-)
-from portal.account.registry import Category
+from portal.account.models import CorrectionRequest, LegalDisclosure
 from portal.audit import AuditEvent
 from portal.auth.models import Identity, UserSession
 from portal.consents.models import ConsentEvent, PolicyAcknowledgement, PolicyVersion
+from portal.customers.models import Contract, Customer, Recording, Room
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import AccessRequest, Delegate, DelegateStatus, delegate_rooms
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
+from portal.transparency import activity
+from portal.transparency.registry import Category
 from portal.web.boundaries import int64
 
 PAGE_SIZE = 20

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from portal.account import inventory
-from portal.account.models import Customer
-from portal.account.registry import BASIS_LABELS, CUSTOMER_CATEGORIES, SOURCE_LABELS, Category
+from portal.customers.models import Customer
+from portal.transparency import inventory
+from portal.transparency.registry import BASIS_LABELS, CUSTOMER_CATEGORIES, SOURCE_LABELS, Category
 
 SCHEMA = "mcx-privacy-portal/export"
 SCHEMA_VERSION = 1

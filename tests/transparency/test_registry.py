@@ -7,8 +7,8 @@ import sys
 from flask_babel import force_locale
 
 from portal import ROOT
-from portal.account.registry import CATEGORIES, TECHNICAL_COLUMNS, classify
 from portal.extensions import db
+from portal.transparency.registry import CATEGORIES, TECHNICAL_COLUMNS, classify
 
 
 def all_columns() -> set[str]:
@@ -19,7 +19,7 @@ def test_every_column_is_registered_personal_data_or_listed_as_technical(app):
     result = classify(db.metadata)
 
     assert result.unclassified == set(), (
-        "columns that are neither in portal/account/registry.py (CATEGORIES) nor in TECHNICAL_COLUMNS: "
+        "columns that are neither in portal/transparency/registry.py (CATEGORIES) nor in TECHNICAL_COLUMNS: "
         f"{sorted(result.unclassified)}. If a column holds personal data, add it to a category (the data page, "
         "the export and the README follow); otherwise list it in TECHNICAL_COLUMNS with the reason.")
     assert result.registered | result.technical == all_columns()

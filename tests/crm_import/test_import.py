@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import audit
-from portal.account.importer import ImportFailed, import_customers
-from portal.account.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.audit import AuditEvent
 from portal.consents.models import ConsentEvent
+from portal.crm_import.importer import ImportFailed, import_customers
+from portal.customers.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus, delegate_rooms
 

@@ -8,14 +8,14 @@ from pathlib import Path
 import requests
 from sqlalchemy import select
 
-from portal.account.registry import CUSTOMER_CATEGORIES, Kind
 from portal.audit import AuditEvent
 from portal.auth.models import Identity, UserSession
 from portal.demo.data import demo_document
 from portal.extensions import db
+from portal.transparency.registry import CUSTOMER_CATEGORIES, Kind
 from tests import factories
-from tests.account.test_data_page import demo_claims
 from tests.account.test_demo import load_demo
+from tests.transparency.test_data_page import demo_claims
 
 TOP_LEVEL = ["schema", "schema_version", "generated_at", "language", "customer_number", "registry", "data"]
 

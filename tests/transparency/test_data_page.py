@@ -11,13 +11,14 @@ from babel.dates import format_date
 from flask_babel import force_locale
 from sqlalchemy import insert, select
 
-from portal.account.models import LegalDisclosure, Recording, Room
-from portal.account.registry import BASIS_LABELS, CUSTOMER_CATEGORIES
+from portal.account.models import LegalDisclosure
 from portal.auth.models import Identity
+from portal.customers.models import Recording, Room
 from portal.demo.data import demo_document
 from portal.demo.identities import DEMO_IDENTITIES
 from portal.extensions import db
 from portal.people.models import Delegate, delegate_rooms
+from portal.transparency.registry import BASIS_LABELS, CUSTOMER_CATEGORIES
 from tests import factories
 from tests.account.conftest import counted_statements
 from tests.account.test_demo import load_demo, przyklad

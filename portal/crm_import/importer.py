@@ -21,7 +21,9 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from portal import audit
-from portal.account.models import (
+from portal.consents.models import PRODUCT_NOTIFICATIONS, Channel, ConsentEvent, ConsentSource, PolicyVersion
+from portal.customers.identifiers import nip_is_valid
+from portal.customers.models import (
     Contract,
     ContractService,
     ContractStatus,
@@ -32,14 +34,12 @@ from portal.account.models import (
     RoomKind,
     Service,
 )
-from portal.consents.models import PRODUCT_NOTIFICATIONS, Channel, ConsentEvent, ConsentSource, PolicyVersion
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
 
 # an import carries what the order form or staff recorded; "portal" events only the portal makes
 IMPORT_CONSENT_SOURCES = (ConsentSource.ORDER_FORM.value, ConsentSource.STAFF.value)
-NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 DELEGATE_SOURCE = "order_form"
 # delegates the customer removed or a moderator rejected stay so, whatever an older export says
 FINAL_DELEGATE_STATUSES = (DelegateStatus.REMOVED.value, DelegateStatus.REJECTED.value)
@@ -363,11 +363,6 @@ class _Node:
                 self.errors.append(f"{path}: must be a non-empty string")
 
 
-def _nip_is_valid(digits: str) -> bool:
-    if not re.fullmatch(r"\d{10}", digits):
-        return False
-    checksum = sum(weight * int(digit) for weight, digit in zip(NIP_WEIGHTS, digits)) % 11
-    return checksum == int(digits[9])  # a checksum of 10 matches no digit: never a valid NIP
 
 
 def _email(node: _Node, name: str) -> str:
@@ -469,7 +464,7 @@ class _Parser:
                     node.fail(field_name, "is required for a company")
             if tax_id is not None:
                 tax_id = re.sub(r"[\s-]", "", tax_id)
-                if not _nip_is_valid(tax_id):
+                if not nip_is_valid(tax_id):
                     node.fail("tax_id", "not a valid NIP (10 digits with a correct check digit)")
         return name, tax_id
 

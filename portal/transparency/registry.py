@@ -423,7 +423,7 @@ CATEGORIES: tuple[Category, ...] = (
             _f("kind", _l("What happened"), "audit_events.kind"),
             _f("details", _l("Details"), "audit_events.data", kind=Kind.JSON),
         ),
-        shown_at="account.activity_log",
+        shown_at="transparency.activity_log",
     ),
     Category(
         "emails", _l("E-mails we sent you"),

@@ -4,10 +4,13 @@ Scoping happens here, at the data layer: a delegate, staff or an unlinked identi
 account and gets 404, whatever links a page shows."""
 from __future__ import annotations
 
-from flask import abort
+from functools import wraps
 
-from portal.account.models import Customer
+from flask import abort
+from flask_login import current_user, login_required
+
 from portal.auth.models import Identity
+from portal.customers.models import Customer
 from portal.extensions import db
 
 
@@ -17,3 +20,15 @@ def owned_customer_or_404(identity: Identity) -> Customer:
     if customer is None:
         abort(404)
     return customer
+
+
+def owner_required(view):
+    """Only the owner of a customer account reaches the view; anyone else gets 404."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        owned_customer_or_404(current_user)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import format_decimal
 
-from portal.account.registry import Field, Kind, choice_label
+from portal.transparency.registry import Field, Kind, choice_label
 from portal.web.i18n import _
 from portal.web.phrases import day, moment
 

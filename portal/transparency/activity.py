@@ -2,78 +2,23 @@
 
 An event belongs to a customer when it was recorded with their `customer_id`, or when it is a
 sign-in of one of their authorized persons while that person had access; a person whose request
-was declined or rejected never had any, and is never called an authorized person. Other domains name
-their event kinds here with `register_kind()`; a kind nobody registered is still shown.
+was declined or rejected never had any, and is never called an authorized person. Every domain names
+its event kinds in portal.audit_kinds with `register_kind()`; a kind nobody registered is still shown.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.audit import AuditEvent
+
+# re-exported: the activity log's readers name kinds and groups through this module
+from portal.audit_kinds import GROUPS, ActivityKind, describe, kinds_in, register_kind, registered_kinds  # noqa: F401
 from portal.auth.models import Identity
 from portal.extensions import db
 from portal.people.models import AccessRequest, AccessRequestStatus, Delegate, DelegateStatus
 from portal.web.i18n import _l
-
-GROUPS = {
-    "sign_ins": _l("Sign-ins and sessions"),
-    "access": _l("Views, downloads and exports"),
-    "consents": _l("Consents"),
-    "changes": _l("Changes to your data"),
-    "disclosures": _l("Disclosures under a legal duty"),
-    "other": _l("Other"),
-}
-
-
-@dataclass(frozen=True)
-class ActivityKind:
-    group: str
-    label: object
-    # the details a customer may read: (key in the event's data, label, words for its codes: a dict, a
-    # function or None)
-    details: tuple[tuple[str, object, object], ...] = ()
-
-    def shown(self, data: dict) -> list[tuple[object, object]]:
-        """(label, value) of each detail the event has, codes turned into words."""
-        pairs = []
-        for key, label, choices in self.details:
-            value = data.get(key)
-            if value in (None, "", []):
-                continue
-            items = value if isinstance(value, list) else [value]
-            pairs.append((label, ", ".join(str(_words(choices, item)) for item in items)))
-        return pairs
-
-    def exported(self, data: dict) -> dict:
-        return {key: data[key] for key, _label, _choices in self.details if key in data}
-
-
-def _words(choices, code):
-    if callable(choices):
-        return choices(code)
-    return choices.get(code, code) if choices else code
-
-
-_kinds: dict[str, ActivityKind] = {}
-
-
-def register_kind(kind: str, group: str, label, details=()) -> None:
-    """Name an audit event kind for the activity log (`group` is one of GROUPS)."""
-    if group not in GROUPS:
-        raise ValueError(f"unknown activity group {group!r}")
-    _kinds[kind] = ActivityKind(group, label, tuple(details))
-
-
-def describe(kind: str) -> ActivityKind:
-    return _kinds.get(kind) or ActivityKind("other", kind.replace("_", " "))
-
-
-def kinds_in(group: str) -> list[str]:
-    return sorted(kind for kind, entry in _kinds.items() if entry.group == group)
 
 
 def _provider(name: str) -> str:
@@ -82,7 +27,7 @@ def _provider(name: str) -> str:
 
 
 def _register_account_kinds() -> None:
-    from portal.account.registry import CORRECTION_FIELDS, CORRECTION_STATUSES
+    from portal.transparency.registry import CORRECTION_FIELDS, CORRECTION_STATUSES
 
     what = ("field", _l("What"), CORRECTION_FIELDS)
     register_kind("sign_in", "sign_ins", _l("Sign-in to the portal"), [("provider", _l("Signed in through"), _provider)])
@@ -113,10 +58,6 @@ def _register_account_kinds() -> None:
 
 
 _register_account_kinds()
-
-
-def registered_kinds() -> set[str]:
-    return set(_kinds)
 
 
 def _approved(delegate_id, by=None):
@@ -162,7 +103,7 @@ def filtered(query: Select, group: str | None) -> Select:
     if not group or group not in GROUPS:
         return query
     if group == "other":
-        return query.where(AuditEvent.kind.not_in(list(_kinds)))
+        return query.where(AuditEvent.kind.not_in(sorted(registered_kinds())))
     return query.where(AuditEvent.kind.in_(kinds_in(group)))
 
 
@@ -191,7 +132,7 @@ class Actors:
         return "other"
 
     def label(self, actor_id: int | None):
-        from portal.account.registry import ACTORS, STAFF_ROLES
+        from portal.transparency.registry import ACTORS, STAFF_ROLES
 
         code = self.code(actor_id)
         if code == "authorized_person":

@@ -1,2 +1,0 @@
-"""`flask portal …` commands of the account domain."""
-from __future__ import annotations

@@ -1,0 +1,68 @@
+"""What we hold about you, read for the customer: the data page's overview, exports and the
+activity log (GDPR art. 15; SPEC P3, P7). Reads only, except the audit event every export writes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from portal import audit
+from portal.account.models import LegalDisclosure
+from portal.audit import AuditEvent
+from portal.auth.models import Identity
+from portal.customers.models import Customer
+from portal.extensions import db
+from portal.transparency import activity, inventory
+from portal.transparency.registry import CUSTOMER_CATEGORIES
+
+
+@dataclass
+class DataOverview:
+    customer: Customer
+    records: dict[str, dict | None]  # one-record categories
+    pages: dict[str, inventory.Page]  # list categories shown on the data page
+    disclosure_recipients: list[str]
+
+
+def data_overview(customer_id: int, cursors: dict[str, object]) -> DataOverview:
+    """Everything the data page shows: a constant number of queries, however much the customer has."""
+    customer = inventory.load_customer(customer_id)
+    records, pages = {}, {}
+    for category in CUSTOMER_CATEGORIES:
+        if not category.many:
+            records[category.key] = inventory.single_record(category, customer)
+        elif category.shown_at is None:
+            pages[category.key] = inventory.page(category.key, customer_id, cursors.get(category.key))
+    return DataOverview(customer, records, pages, disclosure_recipients(customer_id))
+
+
+def disclosure_recipients(customer_id: int) -> list[str]:
+    """Who received the customer's data under a legal duty; otherwise the recipients are "none outside MCX"."""
+    return list(db.session.scalars(
+        select(LegalDisclosure.recipient).where(LegalDisclosure.customer_id == customer_id)
+        .group_by(LegalDisclosure.recipient).order_by(func.min(LegalDisclosure.disclosed_on))))
+
+
+def record_export(customer: Customer, identity: Identity, fmt: str) -> None:
+    """Every export is an audit event in the customer's activity log."""
+    audit.record("data_exported", actor_id=identity.id, customer_id=customer.id, format=fmt)
+
+
+@dataclass
+class ActivityPage:
+    events: list[AuditEvent]
+    next_before: int | None  # the `seq` to continue below, when there are older events
+    actors: activity.Actors
+
+
+def activity_page(customer_id: int, group: str | None, before: int | None,
+                  size: int = inventory.PAGE_SIZE) -> ActivityPage:
+    """One page of the customer's activity log, newest first (keyset on the audit sequence)."""
+    query = activity.filtered(activity.customer_events(customer_id), group)
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    events = list(db.session.scalars(query.limit(size + 1)))
+    more = len(events) > size
+    events = events[:size]
+    return ActivityPage(events, events[-1].seq if more else None,
+                        activity.Actors(customer_id, {e.actor_identity_id for e in events}))
