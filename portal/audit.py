@@ -34,8 +34,10 @@ LEGACY = "legacy"  # the key id of events written before the chain was keyed
 PENDING = "audit_events_to_seal"  # session.info flag: this transaction appended events
 # PostgreSQL: the writer's transaction id is assigned *before* its event id is drawn, so a
 # sealer that reads the sequence and then the running transactions sees every writer that may
-# still commit an id below what it read (see portal/audit_seal.py)
-_NEXT_ID = text("SELECT nextval('audit_events_id_seq') FROM (SELECT pg_current_xact_id() OFFSET 0) AS writer")
+# still commit an id below what it read (see portal/audit_seal.py). The subquery's value is used
+# (filter and output), or the planner drops the call and nextval runs first.
+_NEXT_ID = text("SELECT nextval('audit_events_id_seq') AS id, w.xid FROM (SELECT pg_current_xact_id() AS xid "
+                "OFFSET 0) AS w WHERE w.xid IS NOT NULL")
 
 
 class AuditEvent(db.Model):

@@ -32,7 +32,7 @@ import threading
 import time
 
 from flask import current_app, has_app_context
-from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy import bindparam, event, func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -102,57 +102,69 @@ def _touch_state(conn) -> None:
                  .bindparams(bindparam("now", type_=UTCDateTime())), {"now": utcnow()})
 
 
+# one round trip: the lock, and (in the same snapshot) the stored horizon and the last id drawn.
+# Reading the state before the lock is granted is harmless: every horizon ever stored is valid
+# (its id was read before its transactions), so an outdated one only seals less.
+_START = text("SELECT pg_try_advisory_xact_lock(:k) AS locked, set_config('synchronous_commit', 'off', true), "
+              "s.id AS state, s.horizon_id, s.horizon_xids, (SELECT last_value FROM audit_events_id_seq) AS last_id "
+              "FROM (SELECT 1) AS one LEFT JOIN audit_seal_state AS s ON s.id = 1")
+# then, in a later statement, the writers that may still commit an id up to last_id (the view is
+# a snapshot taken at its first use in a transaction: read once per sealing transaction)
+_RUNNING = text("SELECT coalesce(string_agg(backend_xid::text, ','), '') FROM pg_stat_activity "
+                "WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
+
+
 def _seal_postgresql(conn) -> tuple[int, str]:
-    if not conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SEAL_LOCK}):
+    # seals are derived from durable events: a crash that loses one only leaves those events to
+    # be sealed again, identically (same head, same events in id order), so the sealer's commit
+    # need not wait for the disk (a later synchronous commit flushes it anyway)
+    start = conn.execute(_START, {"k": SEAL_LOCK}).first()
+    if not start.locked:
         return 0, BUSY
-    state = conn.execute(select(_state.c.horizon_id, _state.c.horizon_xids).where(_state.c.id == 1)).first()
-    horizon, xids = (state.horizon_id, state.horizon_xids) if state else (None, None)
-    total, outcome = 0, WAITING
-    for _ in range(2):  # an old horizon that has settled, then a fresh one that may be settled already
-        if horizon is None:
-            horizon, xids = _new_horizon(conn)
-        if xids and _running(conn, xids.split(",")):
-            outcome = WAITING
-            break
-        sealed, outcome = _seal_upto(conn, horizon)
-        total += sealed
-        if outcome != DONE:
-            break  # MORE keeps this horizon for the next transaction; HALTED keeps it too
-        horizon = xids = None
+    state = start if start.state is not None else None
+    last_id = start.last_id
+    running = conn.scalar(_RUNNING)
+    stored = state.horizon_id if state is not None else None
+    if stored is not None and set(filter(None, state.horizon_xids.split(","))) & set(running.split(",")):
+        return 0, WAITING  # the stored horizon holds until its writers are done
+    # nothing running: every id drawn so far is settled; otherwise the stored horizon (checked
+    # above) is, if there is one
+    upto = last_id if not running else stored
+    sealed, outcome = _seal_upto(conn, upto) if upto is not None else (0, DONE)
+    if outcome == DONE:
+        # what was settled is sealed; next, wait for the writers running now
+        horizon, xids = (last_id, running) if running else (None, None)
+        outcome = WAITING if running else DONE
+    else:  # MORE or HALTED: the settled horizon stays, with nothing left to wait for
+        horizon, xids = upto, ""
     if state is None:
-        conn.execute(_state.insert().values(id=1))
-    conn.execute(_state.update().where(_state.c.id == 1)
-                 .values(horizon_id=horizon, horizon_xids=xids, sealed_at=utcnow()))
-    return total, outcome
-
-
-def _new_horizon(conn) -> tuple[int, str]:
-    """The sequence's last value, then (in that order) the writers that may still commit below it."""
-    last = conn.scalar(text("SELECT last_value FROM audit_events_id_seq"))
-    return last, ",".join(_running(conn))
-
-
-def _running(conn, among: list[str] | None = None) -> list[str]:
-    """Top-level transaction ids running in this database now (other than ours), as text."""
-    conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # the view is cached per transaction
-    rows = conn.scalars(text(
-        "SELECT backend_xid::text FROM pg_stat_activity WHERE datname = current_database() "
-        "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")).all()
-    return [x for x in rows if among is None or x in among]
+        conn.execute(_state.insert().values(id=1, horizon_id=horizon, horizon_xids=xids, sealed_at=utcnow()))
+    elif (horizon, xids) != (state.horizon_id, state.horizon_xids) or sealed:
+        conn.execute(_state.update().where(_state.c.id == 1)
+                     .values(horizon_id=horizon, horizon_xids=xids, sealed_at=utcnow()))
+    return sealed, outcome
 
 
 def _seal_upto(conn, upto_id: int | None) -> tuple[int, str]:
     """Seal, in id order, up to BATCH committed unsealed events with id <= `upto_id` (None: all)."""
-    head = conn.execute(select(_events.c.id, _events.c.seq, _events.c.hash)
-                        .where(_events.c.seq.is_not(None)).order_by(_events.c.seq.desc()).limit(1)).first()
-    after_id, seq, prev = (head.id, head.seq, head.hash) if head else (0, 0, GENESIS)
+    # the sealed head and the events after it in one statement (the head's columns are InitPlans,
+    # computed once; the id bound lets the primary key index start right after the head)
+    sealed_ = _events.alias("sealed")
+
+    def head(col):
+        return (select(col).where(sealed_.c.seq.is_not(None)).order_by(sealed_.c.seq.desc()).limit(1)
+                .scalar_subquery())
+
     query = (select(_events.c.id, _events.c.at, _events.c.kind, _events.c.actor_identity_id,
-                    _events.c.customer_id, _events.c.data, _events.c.key_id, _events.c.mac)
-             .where(_events.c.seq.is_(None), _events.c.id > after_id).order_by(_events.c.id).limit(BATCH))
+                    _events.c.customer_id, _events.c.data, _events.c.key_id, _events.c.mac,
+                    head(sealed_.c.seq).label("head_seq"), head(sealed_.c.hash).label("head_hash"))
+             .where(_events.c.seq.is_(None), _events.c.id > func.coalesce(head(sealed_.c.id), 0))
+             .order_by(_events.c.id).limit(BATCH))
     if upto_id is not None:
         query = query.where(_events.c.id <= upto_id)
     keys = current_app.config["AUDIT_KEYS"]
     rows, sealed, outcome = conn.execute(query).all(), [], DONE
+    seq, prev = (rows[0].head_seq or 0, rows[0].head_hash or GENESIS) if rows else (0, GENESIS)
     for row in rows:
         if not writer_mac_fits(row, keys):
             log.error("audit event id %s fails its writer's MAC: sealing stops before it", row.id)

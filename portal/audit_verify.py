@@ -64,10 +64,16 @@ def verify(expected_head: str | None = None, batch: int = 5000, *, full: bool = 
     anchor = _parse_head(expected_head) if expected_head else None
     seal(wait=True, timeout=5.0)
     _current, keys = _keys()
-    note = None
     start = None if full else _load_checkpoint(keys)
     if start is not None and not isinstance(start, _Start):
-        start, note = None, start
+        result = _walk(None, anchor, keys, batch, checkpoint)
+        result.note = start
+        return result
+    return _walk(start, anchor, keys, batch, checkpoint)
+
+
+def _walk(start: _Start | None, anchor: tuple[int, str] | None, keys: dict[str, bytes], batch: int,
+          checkpoint: bool) -> Verification:
     first_keys = dict(start.keys) if start else {}
     for key_id, first in sorted(first_keys.items(), key=lambda item: item[1]):
         if key_id != LEGACY and key_id not in keys:
@@ -107,7 +113,7 @@ def verify(expected_head: str | None = None, batch: int = 5000, *, full: bool = 
     if broken:
         return Verification(count, count + 1, broken, checked=checked)
     result = Verification(count, head=f"{count}:{prev}", checked=checked, since=start.seq if start else None,
-                          pending=pending, note=note)
+                          pending=pending)
     if checkpoint and count and (start is None or count > start.seq):
         _store_checkpoint(count, prev, first_keys)
     return result
