@@ -53,7 +53,8 @@ DONE, MORE, WAITING, BUSY, HALTED = "done", "more", "waiting", "busy", "halted"
 def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
     """Seal the committed unsealed events that are settled; return how many were sealed.
 
-    `wait=False` (after a commit) tries once and returns at once when another sealer is busy.
+    `wait=False` (after a commit) returns at once when another sealer is busy or the rest must
+    wait for writers still running; it goes on while whole batches (BATCH events) remain.
     `wait=True` (readers, verify, run-due) retries until nothing settled is left to seal or
     `timeout` seconds have passed. Needs an app context (the audit keys). Never raises on a
     busy database; a database error otherwise propagates.
@@ -67,10 +68,11 @@ def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
         finally:
             _in_process.release()
         total += sealed
+        if outcome == MORE and time.monotonic() < deadline:
+            continue  # a large transaction (an import): the next batch, in a new short transaction
         if not wait or outcome in (DONE, HALTED) or time.monotonic() >= deadline:
             return total
-        if outcome != MORE:
-            time.sleep(0.005)
+        time.sleep(0.005)
 
 
 def _seal_once(wait: bool) -> tuple[int, str]:
@@ -139,7 +141,7 @@ def _seal_postgresql(conn) -> tuple[int, str]:
         horizon, xids = upto, ""
     if state is None:
         conn.execute(_state.insert().values(id=1, horizon_id=horizon, horizon_xids=xids, sealed_at=utcnow()))
-    elif (horizon, xids) != (state.horizon_id, state.horizon_xids) or sealed:
+    elif (horizon, xids) != (state.horizon_id, state.horizon_xids):  # no write when nothing changed
         conn.execute(_state.update().where(_state.c.id == 1)
                      .values(horizon_id=horizon, horizon_xids=xids, sealed_at=utcnow()))
     return sealed, outcome

@@ -264,3 +264,15 @@ def test_incremental_verification_reads_the_new_events_in_bounded_batches(app):
     assert result.ok and result.events == 35 and result.checked == 25
     # 10 + 10 + 5 rows: three reads, each asking for at most `batch` rows
     assert len(walks) == 3 and all(10 in (p.values() if isinstance(p, dict) else p) for p in walks), walks
+
+
+def test_a_writer_holds_its_transaction_id_before_it_draws_an_event_id(app):
+    """The sealer's horizon relies on it: a writer that drew an id is visible as running."""
+    if not postgresql():
+        pytest.skip("SQLite has no transaction ids: its one write lock settles every id")
+    assert db.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) is None
+
+    drawn = db.session.execute(audit._NEXT_ID).first()
+
+    assert drawn.xid is not None and db.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) == drawn.xid
+    db.session.rollback()
