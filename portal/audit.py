@@ -161,8 +161,6 @@ def record(kind: str, *, actor_id: int | None = None, customer_id: int | None = 
 
 def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
     """Chain the committed unsealed events; see `portal.audit_seal.seal`."""
-    from portal import audit_seal
-
     return audit_seal.seal(wait=wait, timeout=timeout)
 
 

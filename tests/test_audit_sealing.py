@@ -276,3 +276,12 @@ def test_a_writer_holds_its_transaction_id_before_it_draws_an_event_id(app):
 
     assert drawn.xid is not None and db.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) == drawn.xid
     db.session.rollback()
+
+
+def test_run_due_seals_what_an_earlier_commit_left_unsealed(app):
+    write(3, sealed=False)
+
+    result = app.test_cli_runner().invoke(args=["portal", "run-due"])
+
+    assert result.exit_code == 0, result.output
+    assert [e.seq for e in chain()] == [1, 2, 3]
