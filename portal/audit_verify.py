@@ -109,7 +109,7 @@ def _walk(start: _Start | None, anchor: tuple[int, str] | None, keys: dict[str, 
     if anchor is not None and anchor[0] >= expected_seq:
         return Verification(count, expected_seq, f"events {expected_seq}–{anchor[0]} of the recorded head are missing",
                             checked=checked)
-    broken, pending = _check_unsealed(floor_id, last_id, count, keys)
+    broken, pending = _check_unsealed(floor_id, last_id, keys)
     if broken:
         return Verification(count, count + 1, broken, checked=checked)
     result = Verification(count, head=f"{count}:{prev}", checked=checked, since=start.seq if start else None,
@@ -164,7 +164,7 @@ def _check_recorded_head(seq: int, digest: str) -> Verification | None:
     return None
 
 
-def _check_unsealed(floor_id: int, head_id: int, count: int, keys: dict[str, bytes]) -> tuple[str | None, int]:
+def _check_unsealed(floor_id: int, head_id: int, keys: dict[str, bytes]) -> tuple[str | None, int]:
     """Unsealed events below the sealed head were written into its past (the sealer never leaves
     one behind); the first one after it must still carry its writer's MAC. Returns (break, pending)."""
     with db.engine.connect() as conn:
