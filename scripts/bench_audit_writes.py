@@ -19,8 +19,6 @@ Then verify-audit: a chain of --verify-base events is verified once (leaving a c
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import io
 import json
 import os
