@@ -95,8 +95,9 @@ def belongs_to(customer_id: int):
 
 
 def customer_events(customer_id: int) -> Select:
-    """Every audit event of this customer, newest first (keyset on `seq`)."""
-    return select(AuditEvent).where(belongs_to(customer_id)).order_by(AuditEvent.seq.desc())
+    """Every audit event of this customer, newest first (keyset on `id`: events not sealed into
+    the chain yet have no `seq`, and sealing follows id order, so ids order both alike)."""
+    return select(AuditEvent).where(belongs_to(customer_id)).order_by(AuditEvent.id.desc())
 
 
 def filtered(query: Select, group: str | None) -> Select:

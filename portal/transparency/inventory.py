@@ -55,7 +55,8 @@ def _delegate_rooms(customer_id: int, rows: list[dict]) -> None:
 
 
 def _activity_query(customer_id: int) -> Select:
-    return select(AuditEvent.seq.label("cursor"), AuditEvent.at, AuditEvent.kind, AuditEvent.data,
+    # ids, not seq: an event not sealed yet has no seq, and sealing follows id order
+    return select(AuditEvent.id.label("cursor"), AuditEvent.at, AuditEvent.kind, AuditEvent.data,
                   AuditEvent.actor_identity_id.label("actor")).where(activity.belongs_to(customer_id))
 
 
