@@ -39,6 +39,9 @@ class ListSource:
     query: Callable[[int], Select]  # customer id → labelled columns; `cursor` is the keyset column
     newest_first: bool = False
     enrich: Callable[[int, list[dict]], None] | None = None  # fills derived fields of a batch
+    # (customer id, cursor to continue below or None, limit) → one page, newest first, for a
+    # category that cannot be one ordered query without reading other customers' rows
+    keyset: Callable[[int, object | None, int], Select] | None = None
 
 
 def _delegate_rooms(customer_id: int, rows: list[dict]) -> None:
@@ -55,8 +58,14 @@ def _delegate_rooms(customer_id: int, rows: list[dict]) -> None:
 
 
 def _activity_query(customer_id: int) -> Select:
-    return select(AuditEvent.seq.label("cursor"), AuditEvent.at, AuditEvent.kind, AuditEvent.data,
+    return select(AuditEvent.id.label("cursor"), AuditEvent.at, AuditEvent.kind, AuditEvent.data,
                   AuditEvent.actor_identity_id.label("actor")).where(activity.belongs_to(customer_id))
+
+
+def _activity_keyset(customer_id: int, before: int | None, limit: int) -> Select:
+    """A page of the activity log in `_activity_query`'s columns, read by activity.page_ids()."""
+    return (_activity_query(customer_id).where(AuditEvent.id.in_(activity.page_ids(customer_id, limit, before)))
+            .order_by(AuditEvent.id.desc()))
 
 
 def _activity_enrich(customer_id: int, rows: list[dict]) -> None:
@@ -147,7 +156,7 @@ SOURCES: dict[str, ListSource] = {
                            UserSession.last_seen_at, UserSession.revoked_at, UserSession.revoked_reason)
         .join(Identity, Identity.id == UserSession.identity_id).where(Identity.customer_id == cid),
         newest_first=True),
-    "activity_log": ListSource(_activity_query, newest_first=True, enrich=_activity_enrich),
+    "activity_log": ListSource(_activity_query, newest_first=True, enrich=_activity_enrich, keyset=_activity_keyset),
     "emails": ListSource(
         lambda cid: select(OutboxMessage.id.label("cursor"), OutboxMessage.created_at, OutboxMessage.kind,
                            OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body,
@@ -195,11 +204,15 @@ class Page:
 def page(category_key: str, customer_id: int, after: object | None = None, size: int = PAGE_SIZE) -> Page:
     """One page of a list category, `size` rows after the keyset `after` (a cursor of an earlier page)."""
     source = SOURCES[category_key]
-    query = _ordered(category_key, customer_id)
-    if after is not None:
-        cursor = query.selected_columns.cursor
-        query = query.where(cursor < after if source.newest_first else cursor > after)
-    rows = [dict(row) for row in db.session.execute(query.limit(size + 1)).mappings()]
+    if source.keyset:
+        query = source.keyset(customer_id, after, size + 1)
+    else:
+        query = _ordered(category_key, customer_id)
+        if after is not None:
+            cursor = query.selected_columns.cursor
+            query = query.where(cursor < after if source.newest_first else cursor > after)
+        query = query.limit(size + 1)
+    rows = [dict(row) for row in db.session.execute(query).mappings()]
     more = len(rows) > size
     rows = rows[:size]
     if source.enrich:
@@ -210,12 +223,30 @@ def page(category_key: str, customer_id: int, after: object | None = None, size:
 def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:
     """Every row of a list category, read `batch` rows at a time (flat memory)."""
     source = SOURCES[category_key]
+    if source.keyset:
+        yield from _keyset_stream(source, customer_id, batch)
+        return
     result = db.session.execute(_ordered(category_key, customer_id).execution_options(yield_per=batch))
     for partition in result.mappings().partitions():
         rows = [dict(row) for row in partition]
         if source.enrich:
             source.enrich(customer_id, rows)
         yield from rows
+
+
+def _keyset_stream(source: ListSource, customer_id: int, batch: int) -> Iterator[dict]:
+    """Every row, one keyset page of `batch` rows at a time, each page its own short query."""
+    before = None
+    while True:
+        rows = [dict(row) for row in db.session.execute(source.keyset(customer_id, before, batch)).mappings()]
+        if not rows:
+            return
+        before = rows[-1]["cursor"]
+        if source.enrich:
+            source.enrich(customer_id, rows)
+        yield from rows
+        if len(rows) < batch:
+            return
 
 
 def parse_cursor(value: str | None) -> int | None:
