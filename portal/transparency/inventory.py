@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from portal.account.models import CorrectionRequest, LegalDisclosure
@@ -42,6 +42,7 @@ class ListSource:
     # (customer id, cursor to continue below or None, limit) → one page, newest first, for a
     # category that cannot be one ordered query without reading other customers' rows
     keyset: Callable[[int, object | None, int], Select] | None = None
+    streamed_by_keyset: bool = True  # False: the export reads `query` in one ordered pass instead
 
 
 def _delegate_rooms(customer_id: int, rows: list[dict]) -> None:
@@ -79,13 +80,37 @@ def _activity_enrich(customer_id: int, rows: list[dict]) -> None:
         row["details"] = entry.exported(data) if known else (data if row["who"] in ("you", "mcx") else {})
 
 
+def _recordings_query(customer_id: int) -> Select:
+    return (select(Recording.id.label("cursor"), Room.name.label("room"), Recording.title, Recording.started_at,
+                   Recording.duration_s, Recording.size_bytes, Recording.sha256)
+            .join(Room, Room.id == Recording.room_id).where(Room.customer_id == customer_id))
+
+
+def _recordings_keyset(customer_id: int, after: int | None, limit: int) -> Select:
+    """A page of the recordings, oldest first by id. On PostgreSQL each of the customer's rooms
+    gives its first `limit` recordings from recordings(room_id, id) (LATERAL), so the page sorts
+    at most rooms × limit rows, not all 100,000 of a big customer (issue 15)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        query = _recordings_query(customer_id)
+        if after is not None:
+            query = query.where(Recording.id > after)
+        return query.order_by(Recording.id).limit(limit)
+    rooms = select(Room.id, Room.name).where(Room.customer_id == customer_id).subquery()
+    first = select(Recording.id, Recording.title, Recording.started_at, Recording.duration_s, Recording.size_bytes,
+                   Recording.sha256).where(Recording.room_id == rooms.c.id)
+    if after is not None:
+        first = first.where(Recording.id > after)
+    first = first.order_by(Recording.id).limit(limit).lateral()
+    return (select(first.c.id.label("cursor"), rooms.c.name.label("room"), first.c.title, first.c.started_at,
+                   first.c.duration_s, first.c.size_bytes, first.c.sha256)
+            .select_from(rooms).join(first, true()).order_by(first.c.id).limit(limit))
+
+
 SOURCES: dict[str, ListSource] = {
     "rooms": ListSource(
         lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind).where(Room.customer_id == cid)),
-    "recordings": ListSource(
-        lambda cid: select(Recording.id.label("cursor"), Room.name.label("room"), Recording.title,
-                           Recording.started_at, Recording.duration_s, Recording.size_bytes, Recording.sha256)
-        .join(Room, Room.id == Recording.room_id).where(Room.customer_id == cid)),
+    # the export reads them in one pass ordered by id; the data page by keyset, room by room
+    "recordings": ListSource(_recordings_query, keyset=_recordings_keyset, streamed_by_keyset=False),
     # only persons who are or were authorized (issue 11 item 4): one the customer declined, a
     # moderator rejected or still has to decide on is an access request, listed as one below
     "authorized_persons": ListSource(
@@ -223,7 +248,7 @@ def page(category_key: str, customer_id: int, after: object | None = None, size:
 def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:
     """Every row of a list category, read `batch` rows at a time (flat memory)."""
     source = SOURCES[category_key]
-    if source.keyset:
+    if source.keyset and source.streamed_by_keyset:
         yield from _keyset_stream(source, customer_id, batch)
         return
     result = db.session.execute(_ordered(category_key, customer_id).execution_options(yield_per=batch))
