@@ -40,6 +40,9 @@ def upgrade():
     op.create_index('ix_audit_events_customer_keyset', 'audit_events', ['customer_id', 'id'])
     op.create_index('ix_audit_events_actor_kind_keyset', 'audit_events', ['actor_identity_id', 'kind', 'id'])
     op.create_index('ix_recordings_room_keyset', 'recordings', ['room_id', 'id'])
+    # (room_id, id) serves every look-up by room; room_id alone would lure the planner into
+    # fetching all of a room's recordings and sorting them
+    op.drop_index('ix_recordings_room_id', table_name='recordings')
     op.create_index('ix_access_requests_pending', 'access_requests', ['created_at', 'id'], **_where(PENDING_ACCESS))
     op.create_index('ix_correction_requests_pending', 'correction_requests', ['id'], **_where(PENDING_CORRECTION))
     op.create_index('ix_termination_requests_open', 'termination_requests', ['id'], **_where(OPEN_TERMINATION))
@@ -57,6 +60,8 @@ def downgrade():
                         ('ix_recordings_room_keyset', 'recordings'),
                         ('ix_audit_events_actor_kind_keyset', 'audit_events'),
                         ('ix_audit_events_customer_keyset', 'audit_events')]:
+        if name == 'ix_recordings_room_keyset':
+            op.create_index('ix_recordings_room_id', 'recordings', ['room_id'])
         op.drop_index(name, table_name=table)
     dialect = op.get_bind().dialect.name
     for statement in (totals.PG_DROP if dialect == 'postgresql' else totals.SQLITE_DROP):

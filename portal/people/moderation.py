@@ -72,8 +72,10 @@ def pending_queue(filters: QueueFilters, after: str | None = None, page_size: in
         conditions.append(AccessRequest.customer_id.in_(
             select(Customer.id).where(Customer.number.in_({filters.number, filters.number.upper()}))))
     if filters.recordings:
-        conditions.append(AccessRequest.delegate_id.in_(
-            select(Delegate.id).where(Delegate.recordings.is_(filters.recordings == "yes"))))
+        # a scalar subquery, which PostgreSQL runs per pending request read (a primary-key look-up);
+        # IN or EXISTS would be flattened into a join that may read every delegate
+        asks_recordings = select(Delegate.recordings).where(Delegate.id == AccessRequest.delegate_id).scalar_subquery()
+        conditions.append(asks_recordings.is_(filters.recordings == "yes"))
     total = bounded_count(select(AccessRequest.id).where(*conditions))
     query = select(AccessRequest).where(*conditions)
     if after:

@@ -65,7 +65,9 @@ def _approved(delegate_id, by=None):
     conditions = [AccessRequest.delegate_id == delegate_id, AccessRequest.status == AccessRequestStatus.APPROVED]
     if by is not None:
         conditions.append(AccessRequest.decided_at <= by)
-    return exists().where(*conditions)
+    # `by` is a column of a query two levels up (the audit event): only access_requests is this
+    # subquery's own; auto-correlation reaches the enclosing query alone, and would cross-join it
+    return exists().where(*conditions).correlate_except(AccessRequest)
 
 
 def had_access(at=None):
