@@ -7,3 +7,5 @@ from portal.customers.models import *  # noqa: F401,F403
 from portal.mail import OutboxMessage  # noqa: F401
 from portal.people.models import *  # noqa: F401,F403
 from portal.termination.models import *  # noqa: F401,F403
+from portal.customers.totals import CustomerRecordingTotals  # noqa: F401,E402
+from portal import indexes  # noqa: F401,E402  (hot-path indexes on the tables above)

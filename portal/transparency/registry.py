@@ -464,6 +464,8 @@ TECHNICAL_COLUMNS: dict[str, str] = {
     "recordings.key": "the order system's identifier of the recording",
     "recordings.file": "where the file lives in the recordings store",
     "deleted_recordings.recording_id": "id of a row that no longer exists",
+    "customer_recording_totals.recordings": "running count of the recordings listed under recordings (kept by triggers)",
+    "customer_recording_totals.bytes": "running sum of the sizes listed under recordings (kept by triggers)",
     "user_sessions.provider_sid": "the provider's opaque session id, for back-channel logout",
     "user_sessions.id_token": "a credential kept for RP-initiated logout; its claims are the identity's fields",
     "audit_events.seq": "position in the hash chain",
