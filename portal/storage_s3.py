@@ -179,7 +179,7 @@ class S3Store:
             pending += [(key, object_key, m, True) for m in markers]
         for start in range(0, len(pending), _BATCH):
             batch = pending[start:start + _BATCH]
-            owners = {(object_key, version): key for key, object_key, version, _ in batch}
+            owners = {object_key: key for key, object_key, _, _ in batch}
             try:
                 answer = self.client.delete_objects(Bucket=self.bucket, Delete={
                     "Objects": [{"Key": object_key, "VersionId": version} for _, object_key, version, _ in batch],
@@ -189,7 +189,7 @@ class S3Store:
                     result.failures.setdefault(key, _error(key, error))
                 continue
             for refused in answer.get("Errors", []):
-                key = owners.get((refused.get("Key"), refused.get("VersionId")), refused.get("Key", "?"))
+                key = owners.get(refused.get("Key"), refused.get("Key", "?"))
                 result.failures.setdefault(key, StorageError(
                     f"{key}: {refused.get('Code', 'error')}: {refused.get('Message', '')}".rstrip(": ")))
         for key in result.failures:

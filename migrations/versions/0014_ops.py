@@ -1,0 +1,26 @@
+"""a deleted recording's receipt line says what its permanent removal took from the store
+
+Revision ID: 0014_ops
+Revises: 0008_auth2_auth_time_unknown
+"""
+from alembic import op
+import sqlalchemy as sa
+
+# revision identifiers, used by Alembic.
+revision = '0014_ops'
+down_revision = '0008_auth2_auth_time_unknown'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # NULL for recordings deleted before the store reported it (the receipt then says nothing)
+    with op.batch_alter_table('deleted_recordings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('versions_removed', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('delete_markers_removed', sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('deleted_recordings', schema=None) as batch_op:
+        batch_op.drop_column('delete_markers_removed')
+        batch_op.drop_column('versions_removed')
