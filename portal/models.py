@@ -6,3 +6,4 @@ from portal.consents.models import *  # noqa: F401,F403
 from portal.mail import OutboxMessage  # noqa: F401
 from portal.people.models import *  # noqa: F401,F403
 from portal.termination.models import *  # noqa: F401,F403
+from portal.observability.models import JobRun  # noqa: F401

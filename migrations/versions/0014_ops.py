@@ -1,10 +1,13 @@
-"""a deleted recording's receipt line says what its permanent removal took from the store
+"""a deleted recording's receipt line says what its permanent removal took from the store;
+when each scheduled job last succeeded (metrics)
 
 Revision ID: 0014_ops
 Revises: 0008_auth2_auth_time_unknown
 """
 from alembic import op
 import sqlalchemy as sa
+
+from portal.db_types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0014_ops'
@@ -14,6 +17,10 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('job_runs',
+                    sa.Column('name', sa.String(length=64), nullable=False),
+                    sa.Column('last_success_at', UTCDateTime(), nullable=False),
+                    sa.PrimaryKeyConstraint('name'))
     # NULL for recordings deleted before the store reported it (the receipt then says nothing)
     with op.batch_alter_table('deleted_recordings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('versions_removed', sa.Integer(), nullable=True))
@@ -24,3 +31,4 @@ def downgrade():
     with op.batch_alter_table('deleted_recordings', schema=None) as batch_op:
         batch_op.drop_column('delete_markers_removed')
         batch_op.drop_column('versions_removed')
+    op.drop_table('job_runs')
