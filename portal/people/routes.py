@@ -2,11 +2,10 @@
 recordings (/rooms), and the moderators' queue (/staff/requests)."""
 from __future__ import annotations
 
-import mimetypes
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, session,
+from flask import (Blueprint, current_app, flash, make_response, redirect, request, session,
                    url_for)
 from flask_babel import get_locale
 from flask_login import current_user, login_required
@@ -17,14 +16,13 @@ from portal.account.ownership import owned_customer_or_404
 from portal.auth.recent import recent_auth_required
 from portal.db_types import local_today
 from portal.extensions import db, limiter
-from portal.people import access, activity_kinds, downloads, services  # noqa: F401  (activity_kinds registers log labels)
+from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.people import moderation as queue_module
 from portal.people import serving
 from portal.people.formatting import template_helpers
 from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
 from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.staff.conflicts import staff_self
-from portal.storage import StorageError, recording_store
 from portal.web.errors import error_page
 from portal.web import phrases
 from portal.web.i18n import _, _l
@@ -33,7 +31,6 @@ from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
-from portal.web.ranges import serve_ranges, serves_bytes
 from portal.web.render import render, wants_fragment
 
 people = Blueprint("people", __name__)
