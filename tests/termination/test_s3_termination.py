@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -17,12 +18,16 @@ from tests.termination.conftest import EFFECTIVE, make_account, requested_termin
 pytestmark = pytest.mark.parametrize("recordings_backend", ["s3"], indirect=True)
 
 
-def test_older_versions_go_too_and_the_receipt_says_how_many(app, s3_server):
-    account = make_account(app, recordings=2)
+def test_older_versions_and_delete_markers_go_too_and_the_receipt_says_how_many(app, s3_server, client,
+                                                                              sign_in_as):
+    account = make_account(app, recordings=3)
     store = recording_store()
-    overwritten = account.recordings[0]
-    # the file was uploaded again (a re-encode): the bucket keeps the first upload as an older version
+    overwritten, restored, plain = account.recordings
+    # uploaded again (a re-encode): the bucket keeps the first upload as an older version
     store.put(overwritten.file, b"re-encoded")
+    # deleted by mistake and uploaded again: an older version and a delete marker stay behind
+    store.client.delete_object(Bucket=store.bucket, Key=store.object_key(restored.file))
+    store.put(restored.file, b"uploaded again")
     termination = requested_termination(account)
 
     report = services.run_due(today=EFFECTIVE)
@@ -32,7 +37,15 @@ def test_older_versions_go_too_and_the_receipt_says_how_many(app, s3_server):
     receipt = db.session.scalar(select(DeletionReceipt).where(DeletionReceipt.termination_id == termination.id))
     removed = {item["id"]: item["removed"] for item in json.loads(receipt.document)["recordings"]}
     assert removed == {overwritten.id: {"versions": 2, "delete_markers": 0},
-                       account.recordings[1].id: {"versions": 1, "delete_markers": 0}}
+                       restored.id: {"versions": 2, "delete_markers": 1},
+                       plain.id: {"versions": 1, "delete_markers": 0}}
+    sign_in_as(account.owner)
+    page = client.get("/account/termination/receipt").get_data(as_text=True)
+    rows = {rid: re.search(rf'<tr data-recording-id="{rid}">(.*?)</tr>', page, re.S).group(1)
+            for rid in removed}
+    assert "Usunięto: 2 zapisane wersje<" in rows[overwritten.id]
+    assert "Usunięto: 2 zapisane wersje i 1 znacznik usunięcia" in rows[restored.id]
+    assert "Usunięto: 1 zapisaną wersję" in rows[plain.id]
 
 
 def test_a_deletion_the_store_refuses_leaves_the_termination_in_progress_for_staff_to_see(app, s3_server, client,
