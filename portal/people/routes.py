@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import (Blueprint, current_app, flash, make_response, redirect, request, session,
+from flask import (Blueprint, current_app, flash, make_response, redirect, request,
                    url_for)
 from flask_babel import get_locale
 from flask_login import current_user, login_required
