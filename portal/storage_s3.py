@@ -49,7 +49,7 @@ class S3Store:
         self.prefix = f"{self.prefix}/" if self.prefix else ""
         self.description = f"s3://{self.bucket}/{self.prefix}"
         self.presign_seconds = presign_seconds
-        # adaptive retries ride out a store's brief throttling; timeouts keep a page from hanging
+        # standard retries ride out a store's brief throttling; timeouts keep a page from hanging
         self.client = client or boto3.client("s3", config=Config(
             retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30))
 
