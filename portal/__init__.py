@@ -77,6 +77,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     nav.init_app(app)
     notices.init_app(app)
 
+    from portal import observability
+
+    observability.init_app(app)
+
     from portal import cli
 
     cli.init_app(app)

@@ -33,3 +33,6 @@ def run_due(today) -> None:
     audit.seal(wait=True, timeout=30.0)
     if report.count("in_progress"):
         sys.exit(1)
+    from portal.observability.models import record_success
+
+    record_success("run-due")  # watched as portal_run_due_last_success_timestamp_seconds

@@ -91,5 +91,9 @@ class DeletedRecording(db.Model):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # what the removal took from the store: stored versions (a local file is one) and delete
+    # markers of a versioned bucket; None for rows written before the store reported it
+    versions_removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    delete_markers_removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     receipt: Mapped[DeletionReceipt] = relationship(back_populates="items")

@@ -21,6 +21,7 @@ NOT_PAGES = {
     "static": "static files",
     "web.healthz": "JSON health check",
     "web.readyz": "JSON readiness check",
+    "ops.metrics": "Prometheus metrics, for a bearer token only",
     "auth.login": "redirect to the provider",
     "auth.callback": "redirect back from the provider",
     "client_keys.jwks": "JSON: the portal's public signing key (JWKS)",

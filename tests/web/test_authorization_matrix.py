@@ -33,7 +33,9 @@ OWNER_OF_TARGET = ("owner_of_target",)  # only the customer owning the id; anyon
 RECORDING = ("recording",)  # the owner, and a live delegate whose scope includes recordings
 MODERATOR = ("staff", "moderator")
 PRIVACY_OFFICER = ("staff", "privacy_officer")
-COMPLETED_TERMINATION = ("completed_termination",)  # the owner once their termination completed; else 404
+COMPLETED_TERMINATION = ("completed_termination",)
+# a bearer token, never a session: 404 to every role while PORTAL_METRICS_TOKEN is unset (401 with it)
+METRICS_TOKEN = ("metrics_token",)  # the owner once their termination completed; else 404
 
 # endpoint → (kind, how its arguments are filled: None or a key of World.targets)
 MATRIX: dict[str, tuple[tuple, str | None]] = {
@@ -94,6 +96,7 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "termination_staff.confirm": (PRIVACY_OFFICER, "termination"),
     "termination_staff.queue": (PRIVACY_OFFICER, None),
     "staff.undelivered_mail": (PRIVACY_OFFICER, None),
+    "ops.metrics": (METRICS_TOKEN, None),
     "web.healthz": (PUBLIC, None),
     "web.index": (PUBLIC, None),
     "web.readyz": (PUBLIC, None),
@@ -127,6 +130,8 @@ RULES = _url_map_rules()
 
 def expected(endpoint: str, role: str, target: str | None) -> str:
     kind, _ = MATRIX[endpoint]
+    if kind == METRICS_TOKEN:
+        return NOT_FOUND
     if kind == PUBLIC:
         return ALLOWED
     if role == "anonymous":
