@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import UTCDateTime, utcnow
@@ -111,3 +111,16 @@ class AccessRequest(db.Model):
     delegate: Mapped[Delegate] = relationship(back_populates="requests")
     customer = relationship("Customer")
     requester = relationship("Identity", foreign_keys=[requester_identity_id])
+
+
+class RecordingAccessEvent(db.Model):
+    """Which recording a `recording_downloaded` audit event is about, in a column the access
+    history of one recording can use an index on (the event's own data is JSON). One row per
+    event, written with it; the event itself stays the record (SPEC P8, P11)."""
+
+    __tablename__ = "recording_access_events"
+    __table_args__ = (Index("ix_recording_access_events_recording", "recording_id", "audit_event_id"),)
+
+    audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    # no foreign key: the history outlives nothing, but a deleted recording's row simply stays
+    recording_id: Mapped[int] = mapped_column(Integer)
