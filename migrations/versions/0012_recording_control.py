@@ -38,13 +38,11 @@ def upgrade():
         batch_op.create_index('ix_recordings_room_started', ['room_id', 'started_at', 'id'], unique=False)
     op.create_table(
         'recording_access_events',
-        sa.Column('audit_event_id', sa.Integer(), nullable=False),
         sa.Column('recording_id', sa.Integer(), nullable=False),
+        sa.Column('audit_event_id', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['audit_event_id'], ['audit_events.id']),
-        sa.PrimaryKeyConstraint('audit_event_id'),
+        sa.PrimaryKeyConstraint('recording_id', 'audit_event_id'),
     )
-    op.create_index('ix_recording_access_events_recording', 'recording_access_events',
-                    ['recording_id', 'audit_event_id'], unique=False)
     # the downloads logged before this revision get their index rows from the events' own data
     connection = op.get_bind()
     events = sa.table('audit_events', sa.column('id', sa.Integer), sa.column('kind', sa.String),
@@ -69,7 +67,6 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index('ix_recording_access_events_recording', table_name='recording_access_events')
     op.drop_table('recording_access_events')
     with op.batch_alter_table('recordings', schema=None) as batch_op:
         batch_op.drop_index('ix_recordings_room_started')

@@ -114,13 +114,14 @@ class AccessRequest(db.Model):
 
 
 class RecordingAccessEvent(db.Model):
-    """Which recording a `recording_downloaded` audit event is about, in a column the access
-    history of one recording can use an index on (the event's own data is JSON). One row per
-    event, written with it; the event itself stays the record (SPEC P8, P11)."""
+    """Which recordings a download audit event (`recording_downloaded`, `recordings_archive_downloaded`)
+    is about, in a column the access history of one recording can use an index on (the event's own
+    data is JSON). Written with the event; the event itself stays the record (SPEC P8, P11). No
+    foreign key to the recording: a deleted recording's history simply stays."""
 
     __tablename__ = "recording_access_events"
-    __table_args__ = (Index("ix_recording_access_events_recording", "recording_id", "audit_event_id"),)
 
+    # the key's order serves the history's query: one recording, newest events first
+    recording_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # one event may cover many recordings (a ZIP of a room)
     audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
-    # no foreign key: the history outlives nothing, but a deleted recording's row simply stays
-    recording_id: Mapped[int] = mapped_column(Integer)

@@ -470,7 +470,6 @@ TECHNICAL_COLUMNS: dict[str, str] = {
     "recordings.file": "where the file lives in the recordings store",
     "deleted_recordings.recording_id": "id of a row that no longer exists",
     "deletion_receipts.created_at": "when the deletion began (the receipt's issued_at is what it proves)",
-    "recording_access_events.recording_id": "index copy of the recording id in the audit event's own data",
     "user_sessions.provider_sid": "the provider's opaque session id, for back-channel logout",
     "user_sessions.id_token": "a credential kept for RP-initiated logout; its claims are the identity's fields",
     "audit_events.seq": "position in the hash chain",
