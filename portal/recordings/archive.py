@@ -26,7 +26,7 @@ from portal.customers.models import Recording, Room
 from portal.extensions import db
 from portal.storage import RecordingStore
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 MANIFEST_SCHEMA = "mcx-recordings-manifest/1"
 
 
