@@ -72,7 +72,7 @@ def _activity_enrich(customer_id: int, rows: list[dict]) -> None:
 
 SOURCES: dict[str, ListSource] = {
     "rooms": ListSource(
-        lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind).where(Room.customer_id == cid)),
+        lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind, Room.retention_months).where(Room.customer_id == cid)),
     "recordings": ListSource(
         lambda cid: select(Recording.id.label("cursor"), Room.name.label("room"), Recording.title,
                            Recording.started_at, Recording.duration_s, Recording.size_bytes, Recording.sha256)
@@ -115,7 +115,7 @@ SOURCES: dict[str, ListSource] = {
         .where(TerminationRequest.customer_id == cid),
         newest_first=True),
     "deletion_receipts": ListSource(
-        lambda cid: select(DeletionReceipt.id.label("cursor"), DeletionReceipt.issued_at,
+        lambda cid: select(DeletionReceipt.id.label("cursor"), DeletionReceipt.reason, DeletionReceipt.issued_at,
                            DeletionReceipt.recordings_count, DeletionReceipt.total_bytes,
                            DeletionReceipt.document_sha256, DeletionReceipt.document)
         .where(DeletionReceipt.customer_id == cid),
