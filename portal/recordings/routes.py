@@ -6,7 +6,7 @@ import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import insert, select
 
@@ -234,7 +234,8 @@ def _zip_response(customer: Customer, room_ids: list[int], delegate_id: int | No
             db.session.execute(insert(RecordingAccessEvent.__table__),
                                [{"recording_id": m.recording_id, "audit_event_id": event.id} for m in members])
         db.session.commit()
-    response = Response(stream_with_context(iter(stream)), mimetype="application/zip")
+    # the stream needs no request context and holds no database connection while the client reads
+    response = Response(iter(stream), mimetype="application/zip")
     response.content_length = len(stream)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Accept-Ranges"] = "none"
