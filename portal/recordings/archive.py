@@ -19,14 +19,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+import zipstream.ng
 from sqlalchemy import select
 from zipstream import ZIP_STORED, ZipStream
+from zlib_ng import zlib_ng
 
 from portal.customers.models import Recording, Room
 from portal.extensions import db
 from portal.storage import RecordingStore
 
-CHUNK = 4 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+# zipstream-ng checksums every member with the standard library's CRC-32 (zlib's, ~1.5 GB/s on
+# this hardware), the slowest step of a stored ZIP, slower than reading the file. zlib-ng computes
+# the same CRC-32 (ISO 3309, as ZIP requires) with SIMD, about 10 times as fast; the function is
+# swapped in the one module that uses it, with the same signature and results.
+zipstream.ng.crc32 = zlib_ng.crc32
 MANIFEST_SCHEMA = "mcx-recordings-manifest/1"
 
 
@@ -84,9 +92,18 @@ def manifest(items: list[Member], customer_number: str) -> bytes:
 
 
 def _chunks(store: RecordingStore, key: str) -> Iterator[bytes]:
+    """The file's bytes, CHUNK at a time. Reading into one buffer and copying out is faster than
+    `read(CHUNK)`, whose fresh 1 MiB allocation each time costs page faults (scripts/bench_zip.py)."""
     with store.open(key) as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+        readinto = getattr(handle, "readinto", None)
+        if readinto is None:  # a store whose stream has no readinto
+            while chunk := handle.read(CHUNK):
+                yield chunk
+            return
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        while count := readinto(buffer):
+            yield view[:count].tobytes()
 
 
 def build(items: list[Member], customer_number: str, store: RecordingStore) -> ZipStream:

@@ -26,11 +26,14 @@ from portal.termination.models import DeletedRecording, DeletionReceipt
 from portal.termination.services import human_size
 from portal.web.boundaries import int64
 from portal.web.i18n import _
+from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
 
 bp = Blueprint("recording_control", __name__, url_prefix="/rooms")
 blueprints = [bp]
 bp.context_processor(template_helpers)
+# after termination there is nothing left to delete or keep: those two close with the contract
+ends_with_the_contract(bp, endpoints={"recording_control.delete", "recording_control.set_retention"})
 
 MAX_SELECTED = 500
 RECEIPT_PAGE = 100

@@ -114,6 +114,7 @@ CLOSED_AFTER_TERMINATION = {
     "account.change_address", "account.change_email", "account.change_phone", "account.confirm_email", "account.contact",
     "account.request_correction", "consents.choose", "consents.page", "consents.receipt", "people.add",
     "people.decline", "people.endorse", "people.index", "people.remove", "people.validate",
+    "recording_control.delete", "recording_control.set_retention",
 }
 
 
