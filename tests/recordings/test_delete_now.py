@@ -16,7 +16,6 @@ from portal.extensions import db
 from portal.recordings import deletion, retention
 from portal.storage import LocalDirectoryStore
 from portal.termination.models import DeletedRecording, DeletionReceipt
-from tests import factories
 from tests.recordings.conftest import make_account
 from tests.termination.test_run_due import CrashingStore
 
