@@ -26,8 +26,10 @@ from portal import audit
 from portal.customers.models import Customer, Recording, Room
 from portal.db_types import utcnow
 from portal.extensions import db
+from portal.mail import compose
 from portal.storage import RecordingStore, StorageError
 from portal.termination.models import DeletedRecording, DeletionReason, DeletionReceipt
+from portal.web.links import external_url
 
 RECEIPT_SCHEMA = "mcx-deletion-receipt/1"
 BATCH_SIZE = 1000
@@ -161,16 +163,34 @@ def finish_unfinished(store: RecordingStore, *, clock: Callable[[], datetime] = 
 
 
 def _issue(receipt: DeletionReceipt, now: datetime) -> None:
-    """Every marked recording is gone: write the receipt's document and tell the activity log."""
+    """Every marked recording is gone: write the receipt's document, tell the activity log and,
+    for a retention run, the customer by e-mail — all in one transaction, exactly once: the
+    write is conditional, so of two runs finishing one receipt only one issues it."""
     document, count, total = receipt_document(receipt, now)
-    receipt.document = document
-    receipt.document_sha256 = hashlib.sha256(document.encode()).hexdigest()
-    receipt.issued_at = now
-    receipt.recordings_count = count
-    receipt.total_bytes = total
+    digest = hashlib.sha256(document.encode()).hexdigest()
+    issued = db.session.execute(
+        update(DeletionReceipt).where(DeletionReceipt.id == receipt.id, DeletionReceipt.issued_at.is_(None))
+        .values(document=document, document_sha256=digest, issued_at=now, recordings_count=count, total_bytes=total)
+        .execution_options(synchronize_session=False)).rowcount
+    if issued != 1:
+        db.session.rollback()
+        return
+    db.session.refresh(receipt)
     audit.record("recordings_deleted", actor_id=receipt.requested_by_id, customer_id=receipt.customer_id,
                  receipt_id=receipt.id, reason=receipt.reason, recordings=count, bytes=total,
-                 receipt_sha256=receipt.document_sha256)
+                 receipt_sha256=digest)
+    if receipt.reason == DeletionReason.RETENTION:
+        _tell_customer(receipt)
+
+
+def _tell_customer(receipt: DeletionReceipt) -> None:
+    """The e-mail summary of a retention run's deletion (queued in the outbox, same transaction)."""
+    from portal.termination.services import human_size
+
+    customer = db.session.get(Customer, receipt.customer_id)
+    compose("recordings_expired", to=customer.email, language=customer.preferred_language,
+            kind="recordings_expired", customer_id=customer.id, customer=customer, receipt=receipt,
+            human_size=human_size, link=external_url("recording_control.receipt", receipt_id=receipt.id))
 
 
 def receipt_document(receipt: DeletionReceipt, issued_at: datetime) -> tuple[str, int, int]:

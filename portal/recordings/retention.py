@@ -19,15 +19,12 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from portal import audit
-from portal.customers.models import Customer, Recording, Room
+from portal.customers.models import Recording, Room
 from portal.extensions import db
-from portal.mail import compose
 from portal.recordings import deletion
 from portal.storage import RecordingStore
-from portal.termination.models import DeletionReason, DeletionReceipt
-from portal.termination.services import human_size
+from portal.termination.models import DeletionReason
 from portal.web.i18n import _
-from portal.web.links import external_url
 
 MIN_MONTHS, MAX_MONTHS = 1, 120
 
@@ -95,7 +92,8 @@ class RetentionReport:
 
 def run_retention(today: date, store: RecordingStore, *, batch_size: int = deletion.BATCH_SIZE) -> RetentionReport:
     """Finish any deletion left open, then delete every recording whose room's retention has
-    passed by `today`: one receipt per customer and run, and an e-mail summary to the customer.
+    passed by `today`: one receipt per customer and run; issuing it queues the customer's e-mail
+    summary.
     Commits as it goes; safe to run again after a crash."""
     report = RetentionReport()
     finished, failures = deletion.finish_unfinished(store, batch_size=batch_size)
@@ -122,16 +120,5 @@ def run_retention(today: date, store: RecordingStore, *, batch_size: int = delet
             report.failures.append(str(failure))
             continue
         report.receipts.append(receipt_id)
-        _tell_customer(receipt_id)
     return report
 
-
-def _tell_customer(receipt_id: int) -> None:
-    """The e-mail summary of one retention run's deletion for the customer."""
-    receipt = db.session.get(DeletionReceipt, receipt_id)
-    customer = db.session.get(Customer, receipt.customer_id)
-    compose("recordings_expired", to=customer.email, language=customer.preferred_language,
-            kind="recordings_expired", customer_id=customer.id, customer=customer, receipt=receipt,
-            human_size=human_size,
-            link=external_url("recording_control.receipt", receipt_id=receipt.id))
-    db.session.commit()

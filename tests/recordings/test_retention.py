@@ -115,3 +115,37 @@ def test_a_room_kept_forever_loses_nothing(app, account):
     assert result.exit_code == 0, result.output
     assert all(path.exists() for path in account.files())
     assert not any(path.exists() for path in other.files())
+
+
+def test_two_runs_at_the_same_moment_delete_and_tell_once(app):
+    import threading
+    from collections import Counter
+
+    from portal.recordings.retention import run_retention
+    from tests.support.threads import at_once
+    from tests.termination.test_run_due import CountingStore
+
+    accounts = [make_account(app, recordings=4) for _ in range(3)]
+    for room in db.session.scalars(select(Room)):
+        room.retention_months = 1
+    db.session.commit()
+    removals, lock = Counter(), threading.Lock()
+
+    def run(start):
+        with app.app_context(), app.test_request_context():
+            start.wait()
+            run_retention(date(2026, 1, 1), CountingStore(app.config["RECORDINGS_DIR"], removals, lock), batch_size=2)
+            db.session.remove()
+
+    at_once(run)
+
+    db.session.expire_all()
+    everything = [r for a in accounts for r in a.recordings]
+    # a file may be asked to go by both runs (the second finds it gone): what counts is the records
+    assert set(removals) == {r.file for r in everything}
+    assert db.session.scalar(select(func.count(Recording.id))) == 0
+    receipts = db.session.scalars(select(DeletionReceipt)).all()
+    assert sorted(r.customer_id for r in receipts) == sorted(a.customer.id for a in accounts)
+    assert sum(r.recordings_count for r in receipts) == len(everything)
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "recordings_expired")) == 3
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.kind == "recordings_deleted")) == 3
