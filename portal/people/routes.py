@@ -16,7 +16,7 @@ from portal.auth.recent import recent_auth_required
 from portal.customers.ownership import owned_customer_or_404
 from portal.db_types import local_today
 from portal.extensions import db, limiter
-from portal.people import access, activity_kinds, services  # noqa: F401  (activity_kinds registers log labels)
+from portal.people import access, activity_kinds, history, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.people import moderation as queue_module
 from portal.people import serving
 from portal.people.formatting import template_helpers
@@ -31,6 +31,7 @@ from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
+from portal.web.boundaries import int64
 from portal.web.render import render, wants_fragment
 
 people = Blueprint("people", __name__)
@@ -242,7 +243,14 @@ def rooms_index():
 def play(recording_id: int):
     """Watch a recording in the browser."""
     found = access.visible_recording_or_404(recording_id)
-    return render("people/play.html", recording=found.recording, room=found.room)
+    accesses, older = [], None
+    if found.delegate_id is None:
+        # the owner sees who played and downloaded it (P8); an authorized person does not
+        accesses, older = history.history(found.recording.id, found.customer_id,
+                                          request.args.get("history_before", type=int64))
+    return render("people/play.html", recording=found.recording, room=found.room, accesses=accesses,
+                  older=older, as_owner=found.delegate_id is None,
+                  history_before=request.args.get("history_before", type=int64))
 
 
 @rooms.get("/recordings/<int:recording_id>")

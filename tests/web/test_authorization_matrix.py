@@ -83,6 +83,14 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "policy.current": (PUBLIC, None),
     "policy.publish": (PRIVACY_OFFICER, None),
     "policy.version": (PUBLIC, "policy_version"),
+    "recording_control.archive_all": (OWNER, None),
+    "recording_control.archive_room": (RECORDING, "room"),
+    "recording_control.delete": (OWNER, None),
+    "recording_control.receipt": (OWNER_OF_TARGET, "deletion_receipt"),
+    "recording_control.receipt_json": (OWNER_OF_TARGET, "deletion_receipt"),
+    "recording_control.receipts": (OWNER, None),
+    "recording_control.room": (RECORDING, "room"),
+    "recording_control.set_retention": (OWNER_OF_TARGET, "room"),
     "rooms.download": (RECORDING, "recording"),
     "rooms.index": (SIGNED_IN_ANY, None),
     "rooms.media": (RECORDING, "recording"),
@@ -109,6 +117,7 @@ CLOSED_AFTER_TERMINATION = {
     "account.change_address", "account.change_email", "account.change_phone", "account.confirm_email", "account.contact",
     "account.request_correction", "consents.choose", "consents.page", "consents.receipt", "people.add",
     "people.decline", "people.endorse", "people.index", "people.remove", "people.validate",
+    "recording_control.delete", "recording_control.set_retention",
 }
 
 

@@ -5,6 +5,7 @@ request each, a customer C whose contract has ended (carried out by `run_due`), 
 version and sessions."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -31,7 +32,7 @@ def build_world(app) -> World:
     from portal.account.services import session_handle
     from portal.auth import sessions
     from portal.people.models import AccessRequest, AccessRequestStatus
-    from portal.termination.models import TerminationRequest
+    from portal.termination.models import DeletionReceipt, TerminationRequest
 
     recordings_dir = app.config["RECORDINGS_DIR"]
     a, b = factories.customer(), factories.customer()
@@ -55,7 +56,7 @@ def build_world(app) -> World:
 
     targets: dict[str, dict] = {key: {} for key in (
         "session", "correction", "correction_decision", "consent_receipt", "access_request", "delegate",
-        "recording", "termination")}
+        "recording", "termination", "room", "deletion_receipt")}
     targets["channel"] = {None: {"channel": "email"}}
     targets["policy_version"] = {None: {"version": policy.version}}
     for key, customer, rec in (("a", a, rec_a), ("b", b, rec_b)):
@@ -86,6 +87,14 @@ def build_world(app) -> World:
         targets["delegate"][key] = {"delegate_id": extra_delegate.id}
         targets["recording"][key] = {"recording_id": rec.id}
         targets["termination"][key] = {"termination_id": termination_request.id}
+        targets["room"][key] = {"room_id": rec.room_id}
+        # a receipt of recordings the owner deleted earlier (issued: the customer may read it)
+        receipt = DeletionReceipt(customer_id=customer.id, reason="on_request", requested_by_id=owner.id,
+                                  created_at=utcnow(), issued_at=utcnow(), document="{}\n",
+                                  document_sha256=hashlib.sha256(b"{}\n").hexdigest())
+        db.session.add(receipt)
+        db.session.flush()
+        targets["deletion_receipt"][key] = {"receipt_id": receipt.id}
 
     db.session.commit()
     c, identities["terminated_customer"] = factories.terminated_customer(recordings_dir)  # customer C
