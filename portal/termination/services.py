@@ -99,6 +99,18 @@ def latest_termination(customer_id: int) -> TerminationRequest | None:
     )
 
 
+def latest_termination_facts(customer_id: int) -> dict:
+    """Labelled scalar expressions for the page facts (portal/web/notices.py): the status
+    (`termination_status`) and `termination_effective_on` of the customer's newest request."""
+    newest = (select(TerminationRequest.id).where(TerminationRequest.customer_id == customer_id)
+              .order_by(TerminationRequest.id.desc()).limit(1).scalar_subquery())
+    return {
+        "termination_status": select(TerminationRequest.status).where(TerminationRequest.id == newest).scalar_subquery(),
+        "termination_effective_on": select(TerminationRequest.effective_on)
+        .where(TerminationRequest.id == newest).scalar_subquery(),
+    }
+
+
 def open_termination(customer_id: int) -> TerminationRequest | None:
     return db.session.scalar(
         select(TerminationRequest).where(TerminationRequest.customer_id == customer_id,

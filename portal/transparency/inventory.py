@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Integer, Select, cast, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.account.models import CorrectionRequest, LegalDisclosure
@@ -172,14 +172,16 @@ def load_customer(customer_id: int) -> Customer:
     )
 
 
-def single_record(category: Category, customer: Customer) -> dict | None:
-    """The values of a one-record category (customer, contact, address, contract)."""
+def single_record(category: Category, customer: Customer, services: list[str] | None = None) -> dict | None:
+    """The values of a one-record category (customer, contact, address, contract); `services`, when
+    given, are the contract's services already read (otherwise they are loaded)."""
     if category.key == "contract":
         contract = customer.contract
         if contract is None:
             return None
         values = {f.key: getattr(contract, f.key) for f in category.fields if f.key != "services"}
-        values["services"] = [s.service for s in sorted(contract.services, key=lambda s: s.service)]
+        values["services"] = (services if services is not None
+                              else [s.service for s in sorted(contract.services, key=lambda s: s.service)])
         return values
     return {f.key: getattr(customer, f.key) for f in category.fields}
 
@@ -192,30 +194,102 @@ class Page:
     next_cursor: object | None
 
 
-def page(category_key: str, customer_id: int, after: object | None = None, size: int = PAGE_SIZE) -> Page:
-    """One page of a list category, `size` rows after the keyset `after` (a cursor of an earlier page)."""
+def _page_query(category_key: str, customer_id: int, after: object | None, size: int) -> Select:
     source = SOURCES[category_key]
     query = _ordered(category_key, customer_id)
     if after is not None:
         cursor = query.selected_columns.cursor
         query = query.where(cursor < after if source.newest_first else cursor > after)
-    rows = [dict(row) for row in db.session.execute(query.limit(size + 1)).mappings()]
+    return query.limit(size + 1)
+
+
+def _as_page(rows: list[dict], size: int) -> Page:
     more = len(rows) > size
     rows = rows[:size]
-    if source.enrich:
-        source.enrich(customer_id, rows)
     return Page(rows, rows[-1]["cursor"] if more else None)
 
 
-def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:
-    """Every row of a list category, read `batch` rows at a time (flat memory)."""
+def page(category_key: str, customer_id: int, after: object | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page of a list category, `size` rows after the keyset `after` (a cursor of an earlier page)."""
     source = SOURCES[category_key]
-    result = db.session.execute(_ordered(category_key, customer_id).execution_options(yield_per=batch))
-    for partition in result.mappings().partitions():
-        rows = [dict(row) for row in partition]
-        if source.enrich:
-            source.enrich(customer_id, rows)
-        yield from rows
+    result = _as_page([dict(row) for row in db.session.execute(
+        _page_query(category_key, customer_id, after, size)).mappings()], size)
+    if source.enrich:
+        source.enrich(customer_id, result.rows)
+    return result
+
+
+def pages(category_keys: list[str], customer_id: int, cursors: dict[str, object], size: int = PAGE_SIZE,
+          extra: dict[str, Select] | None = None) -> tuple[dict[str, Page], dict[str, list[dict]]]:
+    """One page of each list category (as `page` reads it) and the rows of each `extra` query, all
+    in ONE statement (`read_together`), so the data page costs the same few statements however
+    many categories the registry lists (issue #15, item 3). A delegate's rooms come with them."""
+    branches = {key: _page_query(key, customer_id, cursors.get(key), size) for key in category_keys}
+    if "authorized_persons" in branches:
+        listed = branches["authorized_persons"].subquery()
+        branches["authorized_persons"] = select(listed)
+        branches[_ROOMS_OF_LISTED] = (
+            select(delegate_rooms.c.delegate_id, Room.id.label("room_id"), Room.name)
+            .join(Room, Room.id == delegate_rooms.c.room_id)
+            .where(delegate_rooms.c.delegate_id.in_(select(listed.c.cursor))))
+    read = read_together({**branches, **(extra or {})})
+    result = {}
+    for key in category_keys:
+        source = SOURCES[key]
+        rows = sorted(read[key], key=lambda row: row["cursor"], reverse=source.newest_first)
+        result[key] = _as_page(rows, size)
+    if "authorized_persons" in result:
+        names: dict[int, list[str]] = {}
+        for row in sorted(read[_ROOMS_OF_LISTED], key=lambda row: row["room_id"]):
+            names.setdefault(row["delegate_id"], []).append(row["name"])
+        for row in result["authorized_persons"].rows:
+            row["rooms"] = names.get(row["cursor"], [])
+    for key in category_keys:
+        enrich = SOURCES[key].enrich
+        if enrich is not None and enrich is not _delegate_rooms:
+            enrich(customer_id, result[key].rows)
+    return result, {name: read[name] for name in (extra or {})}
+
+
+_ROOMS_OF_LISTED = "authorized_persons:rooms"
+
+
+def read_together(queries: dict[str, Select]) -> dict[str, list[dict]]:
+    """The rows of every query (each may order and limit itself), read in ONE statement: a UNION ALL
+    of the queries, each a subquery, their columns laid into shared slots by SQL type (a query's
+    n-th column of a type goes to that type's n-th slot; NULLs, cast to the slot's type, fill the
+    rest). Rows come back as dicts of each query's own labels, in no particular order across
+    queries. Works on SQLite and PostgreSQL (typed NULLs keep PostgreSQL's pairwise UNION type
+    resolution)."""
+    subqueries = {name: query.subquery() for name, query in queries.items()}
+    slot_types: list = []  # the type of each shared slot
+    layout: dict[str, list[tuple[int, str]]] = {}  # query → (slot, label) of each of its columns
+    for name, sub in subqueries.items():
+        used: dict[type, int] = {}
+        layout[name] = []
+        for column in sub.c:
+            kind = type(column.type)
+            nth = used.get(kind, 0)
+            used[kind] = nth + 1
+            slots_of_kind = [i for i, t in enumerate(slot_types) if type(t) is kind]
+            if nth == len(slots_of_kind):
+                slot_types.append(column.type)
+                slots_of_kind.append(len(slot_types) - 1)
+            layout[name].append((slots_of_kind[nth], column.key))
+    members = []
+    for index, (name, sub) in enumerate(subqueries.items()):
+        filled = {slot: column for (slot, _), column in zip(layout[name], sub.c)}
+        members.append(select(
+            literal_column(str(index), Integer).label("branch"),
+            *[(filled[slot] if slot in filled else cast(null(), slot_type)).label(f"s{slot}")
+              for slot, slot_type in enumerate(slot_types)],
+        ).select_from(sub))
+    names = list(subqueries)
+    read: dict[str, list[dict]] = {name: [] for name in names}
+    for row in db.session.execute(union_all(*members)):
+        name = names[row[0]]
+        read[name].append({label: row[slot + 1] for slot, label in layout[name]})
+    return read
 
 
 def parse_cursor(value: str | None) -> int | None:
