@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_login import current_user, login_url
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from portal.auth.models import Identity, UserSession
@@ -99,17 +99,21 @@ def load_identity(identity_id: str) -> Identity | None:
     return record.identity
 
 
+_SESSION_WITH_IDENTITY = []  # the statement, built once (building it costs more than running it)
+
+
 def _session_with_identity(sid: str) -> UserSession | None:
     """The session record `sid` with its identity, staff roles, customer and contract, in ONE
     statement: every signed-in page needs them (issue #15, item 3)."""
-    from portal.customers.models import Customer
+    if not _SESSION_WITH_IDENTITY:
+        from portal.customers.models import Customer
 
-    return db.session.execute(
-        select(UserSession).where(UserSession.id == sid).options(
-            joinedload(UserSession.identity).options(
-                joinedload(Identity.staff_roles),
-                joinedload(Identity.customer).joinedload(Customer.contract)))
-    ).unique().scalar_one_or_none()
+        _SESSION_WITH_IDENTITY.append(
+            select(UserSession).where(UserSession.id == bindparam("sid")).options(
+                joinedload(UserSession.identity).options(
+                    joinedload(Identity.staff_roles),
+                    joinedload(Identity.customer).joinedload(Customer.contract))))
+    return db.session.execute(_SESSION_WITH_IDENTITY[0], {"sid": sid}).unique().scalar_one_or_none()
 
 
 def _idle() -> timedelta:

@@ -99,13 +99,11 @@ def receipt(receipt_id: str):
 
 # --- the privacy policy -------------------------------------------------------------------------
 
-@fact_source
-def policy_facts(identity) -> dict:
+@fact_source(customers_only=True)
+def policy_facts(params) -> dict:
     """For a customer: the version in force, whether they acknowledged it, and the newest version
     they did acknowledge (scalar subqueries, read with the other page facts in one statement)."""
-    if identity.customer_id is None:
-        return {}
-    return services.policy_notice_facts(identity.customer_id)
+    return services.policy_notice_facts(params.customer_id, params.now)
 
 
 @notice_provider

@@ -270,11 +270,12 @@ def last_acknowledged_policy(customer_id: int) -> PolicyVersion | None:
     )
 
 
-def policy_notice_facts(customer_id: int) -> dict:
-    """Labelled scalar expressions for the page facts (portal/web/notices.py): the version in force
-    (`consents_policy_version`), whether `customer_id` acknowledged it, and the newest version they
+def policy_notice_facts(customer_id, now) -> dict:
+    """Labelled scalar expressions for the page facts (portal/web/notices.py; `customer_id` and `now`
+    are its bound parameters): the version in force at `now` (`consents_policy_version`), whether the
+    customer acknowledged it (`consents_policy_acknowledged`), and the newest version they
     acknowledged (`consents_previous_version`, None if none)."""
-    in_force = (select(PolicyVersion.id).where(PolicyVersion.published_at <= utcnow())
+    in_force = (select(PolicyVersion.id).where(PolicyVersion.published_at <= now)
                 .order_by(PolicyVersion.published_at.desc(), PolicyVersion.id.desc()).limit(1).scalar_subquery())
     return {
         "consents_policy_version": select(PolicyVersion.version).where(PolicyVersion.id == in_force).scalar_subquery(),

@@ -49,20 +49,18 @@ for _blueprint in blueprints:
 
 
 @fact_source
-def delegation_facts(identity) -> dict:
+def delegation_facts(params) -> dict:
     """Whether the identity is a live delegate of anyone (`people_is_delegate`: the navigation
     shows rooms to delegates)."""
     return {"people_is_delegate": select(Delegate.id).where(
-        Delegate.identity_id == identity.id, access.live_delegation(local_today())).exists()}
+        Delegate.identity_id == params.identity_id, access.live_delegation(params.today)).exists()}
 
 
-@fact_source
-def persons_asking_facts(identity) -> dict:
+@fact_source(customers_only=True)
+def persons_asking_facts(params) -> dict:
     """For a customer: how many persons wait for their answer (read with the other page facts)."""
-    if identity.customer_id is None:
-        return {}
     return {"people_waiting": select(func.count(AccessRequest.id)).where(
-        AccessRequest.customer_id == identity.customer_id,
+        AccessRequest.customer_id == params.customer_id,
         AccessRequest.status == AccessRequestStatus.AWAITING_CUSTOMER).scalar_subquery()}
 
 

@@ -158,12 +158,10 @@ def receipt_json():
     return response
 
 
-@fact_source
-def termination_facts(identity) -> dict:
+@fact_source(customers_only=True)
+def termination_facts(params) -> dict:
     """For a customer: the status and effective day of their newest termination request."""
-    if identity.customer_id is None:
-        return {}
-    return services.latest_termination_facts(identity.customer_id)
+    return services.latest_termination_facts(params.customer_id)
 
 
 @notice_provider

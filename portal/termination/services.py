@@ -99,8 +99,9 @@ def latest_termination(customer_id: int) -> TerminationRequest | None:
     )
 
 
-def latest_termination_facts(customer_id: int) -> dict:
-    """Labelled scalar expressions for the page facts (portal/web/notices.py): the status
+def latest_termination_facts(customer_id) -> dict:
+    """Labelled scalar expressions for the page facts (portal/web/notices.py; `customer_id` is its
+    bound parameter): the status
     (`termination_status`) and `termination_effective_on` of the customer's newest request."""
     newest = (select(TerminationRequest.id).where(TerminationRequest.customer_id == customer_id)
               .order_by(TerminationRequest.id.desc()).limit(1).scalar_subquery())

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Integer, Select, cast, literal_column, null, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, cast, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.account.models import CorrectionRequest, LegalDisclosure
@@ -194,7 +194,10 @@ class Page:
     next_cursor: object | None
 
 
-def _page_query(category_key: str, customer_id: int, after: object | None, size: int) -> Select:
+CUSTOMER = bindparam("inventory_customer_id", type_=Integer())
+
+
+def _page_query(category_key: str, customer_id, after: object | None, size: int) -> Select:
     source = SOURCES[category_key]
     query = _ordered(category_key, customer_id)
     if after is not None:
@@ -219,20 +222,38 @@ def page(category_key: str, customer_id: int, after: object | None = None, size:
     return result
 
 
+# the data page's statement for each shape (categories, which of them continue after a cursor,
+# extra queries), built once: building it cost more CPU than running it
+_TOGETHER: dict[tuple, Together] = {}
+_TOGETHER_SHAPES = 64
+
+
 def pages(category_keys: list[str], customer_id: int, cursors: dict[str, object], size: int = PAGE_SIZE,
-          extra: dict[str, Select] | None = None) -> tuple[dict[str, Page], dict[str, list[dict]]]:
-    """One page of each list category (as `page` reads it) and the rows of each `extra` query, all
-    in ONE statement (`read_together`), so the data page costs the same few statements however
-    many categories the registry lists (issue #15, item 3). A delegate's rooms come with them."""
-    branches = {key: _page_query(key, customer_id, cursors.get(key), size) for key in category_keys}
-    if "authorized_persons" in branches:
-        listed = branches["authorized_persons"].subquery()
-        branches["authorized_persons"] = select(listed)
-        branches[_ROOMS_OF_LISTED] = (
-            select(delegate_rooms.c.delegate_id, Room.id.label("room_id"), Room.name)
-            .join(Room, Room.id == delegate_rooms.c.room_id)
-            .where(delegate_rooms.c.delegate_id.in_(select(listed.c.cursor))))
-    read = read_together({**branches, **(extra or {})})
+          extra: dict[str, Callable] | None = None) -> tuple[dict[str, Page], dict[str, list[dict]]]:
+    """One page of each list category (as `page` reads it) and the rows of each `extra` query (a
+    function of the customer-id bound parameter), all in ONE statement (`Together`), so the data
+    page costs the same few statements however many categories the registry lists (issue #15,
+    item 3). A delegate's rooms come with them."""
+    extra = extra or {}
+    continued = tuple(key for key in category_keys if cursors.get(key) is not None)
+    shape = (tuple(category_keys), continued, size, tuple(extra.items()))
+    together = _TOGETHER.get(shape)
+    if together is None:
+        branches = {key: _page_query(key, CUSTOMER, _after(key) if key in continued else None, size)
+                    for key in category_keys}
+        if "authorized_persons" in branches:
+            listed = branches["authorized_persons"].subquery()
+            branches["authorized_persons"] = select(listed)
+            branches[_ROOMS_OF_LISTED] = (
+                select(delegate_rooms.c.delegate_id, Room.id.label("room_id"), Room.name)
+                .join(Room, Room.id == delegate_rooms.c.room_id)
+                .where(delegate_rooms.c.delegate_id.in_(select(listed.c.cursor))))
+        together = Together({**branches, **{name: build(CUSTOMER) for name, build in extra.items()}})
+        if len(_TOGETHER) >= _TOGETHER_SHAPES:
+            _TOGETHER.clear()
+        _TOGETHER[shape] = together
+    read = together.read({"inventory_customer_id": customer_id,
+                          **{f"inventory_after_{key}": cursors[key] for key in continued}})
     result = {}
     for key in category_keys:
         source = SOURCES[key]
@@ -248,48 +269,73 @@ def pages(category_keys: list[str], customer_id: int, cursors: dict[str, object]
         enrich = SOURCES[key].enrich
         if enrich is not None and enrich is not _delegate_rooms:
             enrich(customer_id, result[key].rows)
-    return result, {name: read[name] for name in (extra or {})}
+    return result, {name: read[name] for name in extra}
+
+
+def _after(key: str):
+    return bindparam(f"inventory_after_{key}", type_=SOURCES[key].query(CUSTOMER).selected_columns.cursor.type)
 
 
 _ROOMS_OF_LISTED = "authorized_persons:rooms"
 
 
-def read_together(queries: dict[str, Select]) -> dict[str, list[dict]]:
-    """The rows of every query (each may order and limit itself), read in ONE statement: a UNION ALL
-    of the queries, each a subquery, their columns laid into shared slots by SQL type (a query's
-    n-th column of a type goes to that type's n-th slot; NULLs, cast to the slot's type, fill the
-    rest). Rows come back as dicts of each query's own labels, in no particular order across
-    queries. Works on SQLite and PostgreSQL (typed NULLs keep PostgreSQL's pairwise UNION type
+class Together:
+    """Several queries (each may order and limit itself) read in ONE statement: a UNION ALL of the
+    queries, each a subquery, their columns laid into shared slots by SQL type (a query's n-th
+    column of a type goes to that type's n-th slot; NULLs, cast to the slot's type, fill the
+    rest). Works on SQLite and PostgreSQL (typed NULLs keep PostgreSQL's pairwise UNION type
     resolution)."""
-    subqueries = {name: query.subquery() for name, query in queries.items()}
-    slot_types: list = []  # the type of each shared slot
-    layout: dict[str, list[tuple[int, str]]] = {}  # query → (slot, label) of each of its columns
-    for name, sub in subqueries.items():
-        used: dict[type, int] = {}
-        layout[name] = []
-        for column in sub.c:
-            kind = type(column.type)
-            nth = used.get(kind, 0)
-            used[kind] = nth + 1
-            slots_of_kind = [i for i, t in enumerate(slot_types) if type(t) is kind]
-            if nth == len(slots_of_kind):
-                slot_types.append(column.type)
-                slots_of_kind.append(len(slot_types) - 1)
-            layout[name].append((slots_of_kind[nth], column.key))
-    members = []
-    for index, (name, sub) in enumerate(subqueries.items()):
-        filled = {slot: column for (slot, _), column in zip(layout[name], sub.c)}
-        members.append(select(
-            literal_column(str(index), Integer).label("branch"),
-            *[(filled[slot] if slot in filled else cast(null(), slot_type)).label(f"s{slot}")
-              for slot, slot_type in enumerate(slot_types)],
-        ).select_from(sub))
-    names = list(subqueries)
-    read: dict[str, list[dict]] = {name: [] for name in names}
-    for row in db.session.execute(union_all(*members)):
-        name = names[row[0]]
-        read[name].append({label: row[slot + 1] for slot, label in layout[name]})
-    return read
+
+    def __init__(self, queries: dict[str, Select]):
+        subqueries = {name: query.subquery() for name, query in queries.items()}
+        slot_types: list = []  # the type of each shared slot
+        self.layout: dict[str, list[tuple[int, str]]] = {}  # query → (slot, label) of each column
+        for name, sub in subqueries.items():
+            used: dict[type, int] = {}
+            self.layout[name] = []
+            for column in sub.c:
+                kind = type(column.type)
+                nth = used.get(kind, 0)
+                used[kind] = nth + 1
+                slots_of_kind = [i for i, t in enumerate(slot_types) if type(t) is kind]
+                if nth == len(slots_of_kind):
+                    slot_types.append(column.type)
+                    slots_of_kind.append(len(slot_types) - 1)
+                self.layout[name].append((slots_of_kind[nth], column.key))
+        members = []
+        for index, (name, sub) in enumerate(subqueries.items()):
+            filled = {slot: column for (slot, _), column in zip(self.layout[name], sub.c)}
+            members.append(select(
+                literal_column(str(index), Integer).label("branch"),
+                *[(filled[slot] if slot in filled else cast(null(), slot_type)).label(f"s{slot}")
+                  for slot, slot_type in enumerate(slot_types)],
+            ).select_from(sub))
+        self.names = list(subqueries)
+        self.statement = union_all(*members)
+
+    def read(self, params: dict) -> dict[str, list[dict]]:
+        """Each query's rows, as dicts of its own labels (in no particular order across queries)."""
+        read: dict[str, list[dict]] = {name: [] for name in self.names}
+        for row in db.session.execute(self.statement, params):
+            name = self.names[row[0]]
+            read[name].append({label: row[slot + 1] for slot, label in self.layout[name]})
+        return read
+
+
+def read_together(queries: dict[str, Select]) -> dict[str, list[dict]]:
+    """The rows of every query, read in ONE statement (see `Together`)."""
+    return Together(queries).read({})
+
+
+def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:
+    """Every row of a list category, read `batch` rows at a time (flat memory)."""
+    source = SOURCES[category_key]
+    result = db.session.execute(_ordered(category_key, customer_id).execution_options(yield_per=batch))
+    for partition in result.mappings().partitions():
+        rows = [dict(row) for row in partition]
+        if source.enrich:
+            source.enrich(customer_id, rows)
+        yield from rows
 
 
 def parse_cursor(value: str | None) -> int | None:

@@ -30,9 +30,7 @@ def data_overview(customer_id: int, cursors: dict[str, object]) -> DataOverview:
     customer = db.session.get(Customer, customer_id)
     listed = [c.key for c in CUSTOMER_CATEGORIES if c.many and c.shown_at is None]
     pages, extra = inventory.pages(listed, customer_id, cursors, extra={
-        "services": select(ContractService.service).join(Contract, Contract.id == ContractService.contract_id)
-        .where(Contract.customer_id == customer_id),
-        "recipients": _disclosure_recipients_query(customer_id)})
+        "services": _services_query, "recipients": _disclosure_recipients_query})
     services = sorted(row["service"] for row in extra["services"])
     records = {category.key: inventory.single_record(category, customer, services=services)
                for category in CUSTOMER_CATEGORIES if not category.many}
@@ -40,7 +38,12 @@ def data_overview(customer_id: int, cursors: dict[str, object]) -> DataOverview:
     return DataOverview(customer, records, pages, recipients)
 
 
-def _disclosure_recipients_query(customer_id: int):
+def _services_query(customer_id):
+    return (select(ContractService.service).join(Contract, Contract.id == ContractService.contract_id)
+            .where(Contract.customer_id == customer_id))
+
+
+def _disclosure_recipients_query(customer_id):
     return (select(LegalDisclosure.recipient, func.min(LegalDisclosure.disclosed_on).label("first"))
             .where(LegalDisclosure.customer_id == customer_id).group_by(LegalDisclosure.recipient))
 

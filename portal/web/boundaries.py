@@ -10,8 +10,8 @@ miss the next route; these checks hold for every route, as the URL-map test prov
   a `+`, non-ASCII digits);
 - `<int:…>` path ids beyond 64 bits match no route → 404;
 - headers: control characters or values over 8,190 bytes (gunicorn's own field limit) → 400;
-- a query string over 4,094 bytes (gunicorn's request-line limit) → 414, or of more than 100
-  parameters → 400, before it is parsed: parsing and checking 10,000 parameters cost ~40 ms of CPU
+- a query string over 4,094 bytes (gunicorn's request-line limit) or of 100 parameters or more
+  → 400, before it is parsed: parsing and checking 10,000 parameters cost ~40 ms of CPU
   (issue #15, item 6: no anonymous request may cost more than 50 ms).
 """
 from __future__ import annotations
@@ -82,7 +82,7 @@ def refuse_unusable_values() -> None:
         abort(400)
     query = request.query_string
     if len(query) > MAX_QUERY_BYTES:
-        abort(414)
+        abort(400)
     if query.count(b"&") >= MAX_QUERY_PARAMS:
         abort(400)
     try:

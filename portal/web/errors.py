@@ -16,7 +16,6 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
     410: (_l("No longer available"), _l("This page is no longer available.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
-    414: (_l("Address too long"), _l("The address of this request is too long. Go back and try again from the page.")),
     416: (_l("Range not available"), _l("The requested part of the file does not exist.")),
     429: (_l("Too many attempts"), _l("Please wait a minute and try again.")),
     500: (_l("Something went wrong"), _l("An error on our side stopped this. Nothing was changed; please try again.")),

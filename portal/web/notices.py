@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from flask import g
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Date, Integer, bindparam, select
 
+from portal.db_types import UTCDateTime, local_today, utcnow
 from portal.extensions import db
 
 
@@ -28,19 +30,45 @@ class Notice:
     level: str = "info"  # info | warning
 
 
-# a fact source: identity → {label: scalar SQL expression}; empty when nothing applies to them
-FactSource = Callable[[Any], dict[str, Any]]
-_fact_sources: list[FactSource] = []
+# what a fact source may compare with: bound per request, so each source's expressions are built
+# once per process and the facts statement is compiled once (building them cost more CPU than
+# running them)
+PARAMS = SimpleNamespace(
+    identity_id=bindparam("fact_identity_id", type_=Integer()),
+    customer_id=bindparam("fact_customer_id", type_=Integer()),
+    now=bindparam("fact_now", type_=UTCDateTime()),
+    today=bindparam("fact_today", type_=Date()),
+)
+# a fact source: PARAMS → {label: scalar SQL expression}
+FactSource = Callable[[SimpleNamespace], dict[str, Any]]
+_fact_sources: list[tuple[FactSource, bool]] = []
+_statements: dict[bool, Any] = {}
 _providers: list[Callable[[Mapping[str, Any]], list[Notice]]] = []
 
 
-def fact_source(fn: FactSource) -> FactSource:
-    """Register `fn` (decorator): it names scalar expressions (e.g. `select(...).scalar_subquery()`,
-    `exists(...)`) whose values `request_facts()` reads for the signed-in identity. Labels must be
-    unique across domains; prefix them with the domain's name."""
-    if fn not in _fact_sources:
-        _fact_sources.append(fn)
-    return fn
+def fact_source(fn: FactSource | None = None, *, customers_only: bool = False):
+    """Register `fn` (decorator, optionally `customers_only=True`): given PARAMS (bound parameters
+    `identity_id`, `customer_id`, `now`, `today`), it names scalar expressions (e.g.
+    `select(...).scalar_subquery()`, `exists(...)`) whose values `request_facts()` reads for the
+    signed-in identity. Labels must be unique across domains; prefix them with the domain's name."""
+    def register(source: FactSource) -> FactSource:
+        if all(source is not known for known, _ in _fact_sources):
+            _fact_sources.append((source, customers_only))
+            _statements.clear()
+        return source
+
+    return register(fn) if fn is not None else register
+
+
+def _statement(customer: bool):
+    if customer not in _statements:
+        columns: dict[str, Any] = {}
+        for source, customers_only in _fact_sources:
+            if customer or not customers_only:
+                columns.update(source(PARAMS))
+        _statements[customer] = (select(*[expression.label(label) for label, expression in columns.items()])
+                                 if columns else None)
+    return _statements[customer]
 
 
 def request_facts() -> Mapping[str, Any]:
@@ -49,12 +77,10 @@ def request_facts() -> Mapping[str, Any]:
     if not current_user.is_authenticated:
         return {}
     if "request_facts" not in g:
-        columns: dict[str, Any] = {}
-        for source in _fact_sources:
-            columns.update(source(current_user))
-        g.request_facts = (dict(db.session.execute(
-            select(*[expression.label(label) for label, expression in columns.items()])).one()._mapping)
-            if columns else {})
+        statement = _statement(current_user.customer_id is not None)
+        g.request_facts = dict(db.session.execute(statement, {
+            "fact_identity_id": current_user.id, "fact_customer_id": current_user.customer_id,
+            "fact_now": utcnow(), "fact_today": local_today()}).one()._mapping) if statement is not None else {}
     return g.request_facts
 
 
