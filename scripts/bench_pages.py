@@ -7,8 +7,8 @@
 
 Both apps run under gunicorn with the project's gunicorn.conf.py (gthread, same workers and
 threads) in the same run; `wrk` (Debian package `wrk`) loads one page at a time. Per page it
-prints requests/s, that figure as a share of Fortunes' requests/s (Fortunes measured before and
-after the portal's pages, averaged), p50/p95/p99 server time (gunicorn's access-log request time,
+prints requests/s, that figure as a share of Fortunes' requests/s (Fortunes measured right
+before each page, since the machine's load changes during a run), p50/p95/p99 server time (gunicorn's access-log request time,
 %(D)s) and the SQL statements one request runs (counted in-process with a before_cursor_execute
 listener, on the same database and session).
 
@@ -157,20 +157,22 @@ def count_statements(cookies: dict[str, str]) -> dict[tuple[str, str], int]:
 
     app = create_app()
     counts = {}
+    statements: list[str] = []
     with app.app_context():
-        statements: list[str] = []
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        client = app.test_client(use_cookies=False)  # the Cookie header given is the session
-        for who, pages in PAGES.items():
-            if who not in cookies:
-                continue
-            for page in pages:
-                headers = {"Cookie": cookies[who]}
-                client.get(page, headers=headers)
-                statements.clear()
-                response = client.get(page, headers=headers)
-                counts[(who, page)] = len(statements) if response.status_code == 200 else -response.status_code
-        db.engine.dispose()
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    # each request in its own application context, as in the server (no `g` or session shared)
+    client = app.test_client(use_cookies=False)  # the Cookie header given is the session
+    for who, pages in PAGES.items():
+        if who not in cookies:
+            continue
+        for page in pages:
+            headers = {"Cookie": cookies[who]}
+            client.get(page, headers=headers)
+            statements.clear()
+            response = client.get(page, headers=headers)
+            counts[(who, page)] = len(statements) if response.status_code == 200 else -response.status_code
+    engine.dispose()
     return counts
 
 
@@ -279,25 +281,27 @@ def main() -> None:
         threads = os.environ.get("PORTAL_THREADS", "8")
         print(f"gunicorn.conf.py: {workers} workers x {threads} threads (gthread); wrk {args.connections} "
               f"connections, {args.duration} s per page; database {os.environ['PORTAL_DATABASE_URL'].split('@')[-1]}")
-        reference = [load(fortunes, "/fortunes", None, args)]
-        results = {}
+        # the machine's load changes during a run: each page is measured right after a Fortunes
+        # run and compared with that one
+        reference, results = [], {}
         for who, pages in PAGES.items():
             if who not in cookies:
                 print(f"  ({who}: none in this database, skipped)")
                 continue
             for page in pages:
-                results[(who, page)] = load(portal, page, cookies[who], args)
-        reference.append(load(fortunes, "/fortunes", None, args))
+                reference.append(load(fortunes, "/fortunes", None, args))
+                results[(who, page)] = {**load(portal, page, cookies[who], args), "fortunes": reference[-1]["rate"]}
     finally:
         portal.stop()
         fortunes.stop()
-    base = statistics.mean(r["rate"] for r in reference)
-    print(f"\n{'page':36} {'req/s':>8} {'x Fortunes':>10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>4}")
-    for r, label in zip(reference, ("Fortunes (before)", "Fortunes (after)")):
-        print(f"{label:36} {r['rate']:8.0f} {r['rate'] / base:10.2f} {r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {1:4}")
+    rates = [r["rate"] for r in reference]
+    print(f"\nFortunes: {statistics.mean(rates):.0f} req/s on average ({min(rates):.0f}-{max(rates):.0f}), "
+          f"p50 {statistics.mean(r['p50'] for r in reference):.1f} ms, "
+          f"p95 {statistics.mean(r['p95'] for r in reference):.1f} ms, 1 SQL statement")
+    print(f"{'page':36} {'req/s':>8} {'Fortunes':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>4}")
     for (who, page), r in results.items():
-        print(f"{who + ' ' + page:36} {r['rate']:8.0f} {r['rate'] / base:10.2f} {r['p50']:7.1f} {r['p95']:7.1f} "
-              f"{r['p99']:7.1f} {statements.get((who, page), 0):4}")
+        print(f"{who + ' ' + page:36} {r['rate']:8.0f} {r['fortunes']:8.0f} {r['rate'] / r['fortunes']:6.2f} "
+              f"{r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {statements.get((who, page), 0):4}")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
