@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Integer, Select, bindparam, cast, literal_column, null, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.account.models import CorrectionRequest, LegalDisclosure
@@ -26,6 +26,7 @@ from portal.people.models import AccessRequest, Delegate, DelegateStatus, delega
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
 from portal.transparency import activity
 from portal.transparency.registry import Category
+from portal.transparency.together import Together
 from portal.web.boundaries import int64
 
 PAGE_SIZE = 20
@@ -277,55 +278,6 @@ def _after(key: str):
 
 
 _ROOMS_OF_LISTED = "authorized_persons:rooms"
-
-
-class Together:
-    """Several queries (each may order and limit itself) read in ONE statement: a UNION ALL of the
-    queries, each a subquery, their columns laid into shared slots by SQL type (a query's n-th
-    column of a type goes to that type's n-th slot; NULLs, cast to the slot's type, fill the
-    rest). Works on SQLite and PostgreSQL (typed NULLs keep PostgreSQL's pairwise UNION type
-    resolution)."""
-
-    def __init__(self, queries: dict[str, Select]):
-        subqueries = {name: query.subquery() for name, query in queries.items()}
-        slot_types: list = []  # the type of each shared slot
-        self.layout: dict[str, list[tuple[int, str]]] = {}  # query → (slot, label) of each column
-        for name, sub in subqueries.items():
-            used: dict[type, int] = {}
-            self.layout[name] = []
-            for column in sub.c:
-                kind = type(column.type)
-                nth = used.get(kind, 0)
-                used[kind] = nth + 1
-                slots_of_kind = [i for i, t in enumerate(slot_types) if type(t) is kind]
-                if nth == len(slots_of_kind):
-                    slot_types.append(column.type)
-                    slots_of_kind.append(len(slot_types) - 1)
-                self.layout[name].append((slots_of_kind[nth], column.key))
-        members = []
-        for index, (name, sub) in enumerate(subqueries.items()):
-            filled = {slot: column for (slot, _), column in zip(self.layout[name], sub.c)}
-            members.append(select(
-                literal_column(str(index), Integer).label("branch"),
-                *[(filled[slot] if slot in filled else cast(null(), slot_type)).label(f"s{slot}")
-                  for slot, slot_type in enumerate(slot_types)],
-            ).select_from(sub))
-        self.names = list(subqueries)
-        self.statement = union_all(*members)
-
-    def read(self, params: dict) -> dict[str, list[dict]]:
-        """Each query's rows, as dicts of its own labels (in no particular order across queries)."""
-        read: dict[str, list[dict]] = {name: [] for name in self.names}
-        # a Core statement: the connection runs it without the ORM's per-statement work
-        for row in db.session.connection().execute(self.statement, params):
-            name = self.names[row[0]]
-            read[name].append({label: row[slot + 1] for slot, label in self.layout[name]})
-        return read
-
-
-def read_together(queries: dict[str, Select]) -> dict[str, list[dict]]:
-    """The rows of every query, read in ONE statement (see `Together`)."""
-    return Together(queries).read({})
 
 
 def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:
