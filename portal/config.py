@@ -235,6 +235,9 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_NAME": "__Host-portal" if production else "portal",
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": None,
+        # no form of the portal comes near (the longest is a policy version's two texts); a body
+        # beyond is refused (413) before it is read (issue #15, item 6)
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "pl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
         "LANGUAGES": ("pl", "en"),

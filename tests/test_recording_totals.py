@@ -102,3 +102,16 @@ def test_the_account_home_shows_the_kept_count(app):
         size_bytes=7, sha256="0" * 64))
     db.session.commit()
     assert owned_account(account.owner).recordings == 4
+
+
+def test_every_migration_leaves_the_totals_triggers_in_place(app):
+    """A migration that rebuilds `recordings` (SQLite's batch mode) must put the triggers back."""
+    from sqlalchemy import text
+
+    dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        names = set(db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    else:
+        names = set(db.session.scalars(text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'recordings'::regclass AND NOT tgisinternal")))
+    assert {"recordings_totals_insert", "recordings_totals_delete", "recordings_totals_update"} <= names

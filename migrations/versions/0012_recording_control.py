@@ -9,6 +9,7 @@ import json
 from alembic import op
 import sqlalchemy as sa
 
+from portal.customers import totals
 from portal.db_types import UTCDateTime
 
 # revision identifiers, used by Alembic.
@@ -19,6 +20,7 @@ depends_on = None
 
 
 def upgrade():
+    _drop_totals_triggers()
     with op.batch_alter_table('rooms', schema=None) as batch_op:
         batch_op.add_column(sa.Column('retention_months', sa.Integer(), nullable=True))
     with op.batch_alter_table('deletion_receipts', schema=None) as batch_op:
@@ -64,9 +66,11 @@ def upgrade():
                 values.append({'audit_event_id': row.id, 'recording_id': recording_id})
         if values:
             connection.execute(index.insert(), values)
+    _create_totals_triggers()
 
 
 def downgrade():
+    _drop_totals_triggers()
     op.drop_table('recording_access_events')
     with op.batch_alter_table('recordings', schema=None) as batch_op:
         batch_op.drop_index('ix_recordings_room_started')
@@ -84,3 +88,19 @@ def downgrade():
         batch_op.drop_column('reason')
     with op.batch_alter_table('rooms', schema=None) as batch_op:
         batch_op.drop_column('retention_months')
+    _create_totals_triggers()
+
+
+# SQLite's batch mode rebuilds a table by creating a copy, dropping the original and renaming the
+# copy, which drops the triggers that keep customer_recording_totals (migration 0010) and fails
+# while they name a table that is briefly gone: they are taken down first and put back last.
+def _drop_totals_triggers():
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in totals.SQLITE_DROP:
+            op.execute(statement)
+
+
+def _create_totals_triggers():
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in totals.create_statements('sqlite'):
+            op.execute(statement)

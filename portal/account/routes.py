@@ -24,6 +24,7 @@ from portal.web import phrases
 from portal.web.i18n import _, _l
 from portal.web.links import external_url
 from portal.web.nav import nav_item
+from portal.web.notices import request_facts
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
 
@@ -44,7 +45,9 @@ def home():
     return render(
         "account/home.html",
         owned=services.owned_account(current_user),
-        delegations=services.active_delegations(current_user),
+        # the page facts already say whether there are any (portal/web/notices.py): most people
+        # are no one's delegate, and their home page spares the query
+        delegations=services.active_delegations(current_user) if request_facts().get("people_is_delegate") else [],
         roles=sorted(r.role for r in current_user.staff_roles),
     )
 

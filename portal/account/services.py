@@ -13,7 +13,7 @@ from datetime import date
 
 from flask import abort, current_app
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Integer, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import addresses, audit, mail, typed_mail
@@ -23,7 +23,7 @@ from portal.auth import sessions
 from portal.auth.models import Identity, UserSession
 from portal.customers.identifiers import nip_is_valid
 from portal.customers.models import Customer, CustomerKind, Room
-from portal.customers.totals import totals as recording_totals
+from portal.customers.totals import recordings_of
 from portal.queues import status_is
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
@@ -57,20 +57,31 @@ def active_delegations(identity: Identity, today: date | None = None) -> list[De
     ))
 
 
+_COUNTS = []
+
+
+def _account_counts():
+    """The home page's three counts in one statement, built once (issue #15, item 3)."""
+    if not _COUNTS:
+        customer_id = bindparam("customer_id", type_=Integer())
+        _COUNTS.append(select(
+            select(func.count(Room.id)).where(Room.customer_id == customer_id).scalar_subquery(),
+            # kept by database triggers (portal.customers.totals): no recording is read
+            recordings_of(customer_id),
+            select(func.count(Delegate.id)).where(
+                Delegate.customer_id == customer_id,
+                Delegate.status.in_([DelegateStatus.ACTIVE, DelegateStatus.INVITED, DelegateStatus.PENDING]),
+            ).scalar_subquery(),
+        ))
+    return _COUNTS[0]
+
+
 def owned_account(identity: Identity) -> OwnedAccount | None:
     """The customer account this identity owns, with counts for the home page."""
     if identity.customer_id is None:
         return None
     customer = db.session.get(Customer, identity.customer_id)
-    rooms = db.session.scalar(select(func.count(Room.id)).where(Room.customer_id == customer.id))
-    # kept by database triggers (portal.customers.totals): no recording is read
-    recordings, _bytes = recording_totals(customer.id)
-    delegates = db.session.scalar(
-        select(func.count(Delegate.id)).where(
-            Delegate.customer_id == customer.id,
-            Delegate.status.in_([DelegateStatus.ACTIVE, DelegateStatus.INVITED, DelegateStatus.PENDING]),
-        )
-    )
+    rooms, recordings, delegates = db.session.execute(_account_counts(), {"customer_id": customer.id}).one()
     return OwnedAccount(customer, rooms, recordings, delegates)
 
 

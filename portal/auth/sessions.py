@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_login import current_user, login_url
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from portal.auth.models import Identity, UserSession
 from portal.db_types import utcnow
@@ -73,7 +74,7 @@ def load_identity(identity_id: str) -> Identity | None:
     sid = session.get("sid")
     if not sid:
         return None
-    record = db.session.get(UserSession, sid)
+    record = _session_with_identity(sid)
     if record is None or record.revoked_at is not None or str(record.identity_id) != identity_id:
         session.clear()
         g.session_end_reason = record.revoked_reason if record is not None else None
@@ -96,6 +97,23 @@ def load_identity(identity_id: str) -> Identity | None:
         db.session.commit()
     g.user_session = record
     return record.identity
+
+
+_SESSION_WITH_IDENTITY = []  # the statement, built once (building it costs more than running it)
+
+
+def _session_with_identity(sid: str) -> UserSession | None:
+    """The session record `sid` with its identity, staff roles, customer and contract, in ONE
+    statement: every signed-in page needs them (issue #15, item 3)."""
+    if not _SESSION_WITH_IDENTITY:
+        from portal.customers.models import Customer
+
+        _SESSION_WITH_IDENTITY.append(
+            select(UserSession).where(UserSession.id == bindparam("sid")).options(
+                joinedload(UserSession.identity).options(
+                    joinedload(Identity.staff_roles),
+                    joinedload(Identity.customer).joinedload(Customer.contract))))
+    return db.session.execute(_SESSION_WITH_IDENTITY[0], {"sid": sid}).unique().scalar_one_or_none()
 
 
 def _idle() -> timedelta:

@@ -25,7 +25,7 @@ from portal.extensions import db
 from portal.web.i18n import _, _l
 from portal.web.links import external_url
 from portal.web.nav import nav_item
-from portal.web.notices import Notice, notice_provider
+from portal.web.notices import Notice, fact_source, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
 from portal.web.render import render, wants_fragment
 
@@ -99,22 +99,27 @@ def receipt(receipt_id: str):
 
 # --- the privacy policy -------------------------------------------------------------------------
 
+@fact_source(customers_only=True)
+def policy_facts(params) -> dict:
+    """For a customer: the version in force, whether they acknowledged it, and the newest version
+    they did acknowledge (scalar subqueries, read with the other page facts in one statement)."""
+    return services.policy_notice_facts(params.customer_id, params.now)
+
+
 @notice_provider
-def policy_notice() -> list[Notice]:
+def policy_notice(facts) -> list[Notice]:
     """A customer who has not acknowledged the current policy version is asked to, on every page."""
-    if current_user.customer_id is None:
+    version = facts.get("consents_policy_version")
+    if version is None or facts["consents_policy_acknowledged"]:
         return []
-    policy = services.policy_to_acknowledge(current_user.customer_id)
-    if policy is None:
-        return []
-    previous = services.last_acknowledged_policy(current_user.customer_id)
+    previous = facts["consents_previous_version"]
     if previous is not None:
-        link = url_for("policy.current", _anchor="comparison", **{"from": previous.version, "to": policy.version})
+        link = url_for("policy.current", _anchor="comparison", **{"from": previous, "to": version})
     else:
         link = url_for("policy.current", _anchor="acknowledge")
     return [Notice(
         message=_("MCX has published version %(version)s of the privacy policy. Please read it and confirm that you have.",
-                  version=policy.version),
+                  version=version),
         link_url=link, link_label=_("Read the privacy policy"), level="warning",
     )]
 

@@ -270,6 +270,26 @@ def last_acknowledged_policy(customer_id: int) -> PolicyVersion | None:
     )
 
 
+def policy_notice_facts(customer_id, now) -> dict:
+    """Labelled scalar expressions for the page facts (portal/web/notices.py; `customer_id` and `now`
+    are its bound parameters): the version in force at `now` (`consents_policy_version`), whether the
+    customer acknowledged it (`consents_policy_acknowledged`), and the newest version they
+    acknowledged (`consents_previous_version`, None if none)."""
+    in_force = (select(PolicyVersion.id).where(PolicyVersion.published_at <= now)
+                .order_by(PolicyVersion.published_at.desc(), PolicyVersion.id.desc()).limit(1).scalar_subquery())
+    return {
+        "consents_policy_version": select(PolicyVersion.version).where(PolicyVersion.id == in_force).scalar_subquery(),
+        "consents_policy_acknowledged": select(PolicyAcknowledgement.id).where(
+            PolicyAcknowledgement.customer_id == customer_id,
+            PolicyAcknowledgement.policy_version_id == in_force).exists(),
+        "consents_previous_version": (
+            select(PolicyVersion.version)
+            .join(PolicyAcknowledgement, PolicyAcknowledgement.policy_version_id == PolicyVersion.id)
+            .where(PolicyAcknowledgement.customer_id == customer_id)
+            .order_by(PolicyVersion.published_at.desc()).limit(1).scalar_subquery()),
+    }
+
+
 def policy_to_acknowledge(customer_id: int) -> PolicyVersion | None:
     """The current version, if this customer has not acknowledged it yet."""
     current = current_policy()

@@ -21,7 +21,7 @@ from portal.people import moderation as queue_module
 from portal.people import serving
 from portal.people.formatting import template_helpers
 from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
-from portal.people.models import AccessRequest, AccessRequestStatus
+from portal.people.models import AccessRequest, AccessRequestStatus, Delegate
 from portal.staff.conflicts import staff_self
 from portal.web import phrases
 from portal.web.errors import error_page
@@ -29,7 +29,7 @@ from portal.web.i18n import _, _l
 from portal.web.masking import mask_email, mask_name, staff_customer_name
 from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
-from portal.web.notices import Notice, notice_provider
+from portal.web.notices import Notice, fact_source, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
 from portal.web.boundaries import int64
 from portal.web.render import render, wants_fragment
@@ -48,14 +48,26 @@ for _blueprint in blueprints:
     _blueprint.context_processor(template_helpers)
 
 
+@fact_source
+def delegation_facts(params) -> dict:
+    """Whether the identity is a live delegate of anyone (`people_is_delegate`: the navigation
+    shows rooms to delegates)."""
+    return {"people_is_delegate": select(Delegate.id).where(
+        Delegate.identity_id == params.identity_id, access.live_delegation(params.today)).exists()}
+
+
+@fact_source(customers_only=True)
+def persons_asking_facts(params) -> dict:
+    """For a customer: how many persons wait for their answer (read with the other page facts)."""
+    return {"people_waiting": select(func.count(AccessRequest.id)).where(
+        AccessRequest.customer_id == params.customer_id,
+        AccessRequest.status == AccessRequestStatus.AWAITING_CUSTOMER).scalar_subquery()}
+
+
 @notice_provider
-def persons_asking() -> list[Notice]:
+def persons_asking(facts) -> list[Notice]:
     """Tell a customer that persons wait for their answer, on every page until they answer."""
-    if current_user.customer_id is None:
-        return []
-    waiting = db.session.scalar(select(func.count(AccessRequest.id)).where(
-        AccessRequest.customer_id == current_user.customer_id,
-        AccessRequest.status == AccessRequestStatus.AWAITING_CUSTOMER))
+    waiting = facts.get("people_waiting")
     if not waiting:
         return []
     return [Notice(phrases.persons_asking(waiting),

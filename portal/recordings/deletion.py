@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.mail import compose
 from portal.storage import RecordingStore, StorageError
 from portal.termination.models import DeletedRecording, DeletionReason, DeletionReceipt
+from portal.termination.services import removed_columns
 from portal.web.links import external_url
 
 RECEIPT_SCHEMA = "mcx-deletion-receipt/1"
@@ -114,7 +115,8 @@ def finish_deletion(receipt_id: int, store: RecordingStore, *, clock: Callable[[
             return deleted
         after_id = batch[-1].id
         # the files go first: a row is only ever written for a file that is gone
-        problems = store.delete_many(row.file for row in batch)
+        removal = store.remove_many(row.file for row in batch)
+        problems = removal.failures
         gone = []
         for row in batch:
             problem = problems.get(row.file)
@@ -131,7 +133,8 @@ def finish_deletion(receipt_id: int, store: RecordingStore, *, clock: Callable[[
         try:
             db.session.execute(insert(DeletedRecording.__table__), [
                 {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name, "title": row.title,
-                 "size_bytes": row.size_bytes, "sha256": row.sha256, "deleted_at": deleted_at}
+                 "size_bytes": row.size_bytes, "sha256": row.sha256, "deleted_at": deleted_at,
+                 **removed_columns(removal.removed.get(row.file))}
                 for row in gone])
             removed = db.session.execute(
                 delete(Recording).where(Recording.id.in_([row.id for row in gone]))

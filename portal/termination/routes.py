@@ -21,7 +21,7 @@ from portal.web import masking
 from portal.web.boundaries import int64
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
-from portal.web.notices import Notice, notice_provider
+from portal.web.notices import Notice, fact_source, notice_provider
 from portal.web.permissions import role_required
 from portal.web.phrases import day
 from portal.web.render import render, wants_fragment
@@ -159,18 +159,22 @@ def receipt_json():
     return response
 
 
+@fact_source(customers_only=True)
+def termination_facts(params) -> dict:
+    """For a customer: the status and effective day of their newest termination request."""
+    return services.latest_termination_facts(params.customer_id)
+
+
 @notice_provider
-def termination_notice() -> list[Notice]:
+def termination_notice(facts) -> list[Notice]:
     """A customer whose contract is ending or has ended sees where it stands on every page."""
-    if current_user.customer_id is None or (request.endpoint or "").startswith("termination."):
+    status = facts.get("termination_status")
+    if status is None or status == TerminationStatus.WITHDRAWN or (request.endpoint or "").startswith("termination."):
         return []
-    termination = services.latest_termination(current_user.customer_id)
-    if termination is None or termination.status == TerminationStatus.WITHDRAWN:
-        return []
-    if termination.status == TerminationStatus.COMPLETED:
+    if status == TerminationStatus.COMPLETED:
         return [Notice(_("Your contract has ended and your recordings were permanently deleted."),
                        url_for("termination.receipt"), _("Deletion receipt"))]
-    return [Notice(_("Your contract ends on %(date)s.", date=day(termination.effective_on)),
+    return [Notice(_("Your contract ends on %(date)s.", date=day(facts["termination_effective_on"])),
                    url_for("termination.overview"), _("Contract termination"), level="warning")]
 
 

@@ -101,6 +101,19 @@ def latest_termination(customer_id: int) -> TerminationRequest | None:
     )
 
 
+def latest_termination_facts(customer_id) -> dict:
+    """Labelled scalar expressions for the page facts (portal/web/notices.py; `customer_id` is its
+    bound parameter): the status
+    (`termination_status`) and `termination_effective_on` of the customer's newest request."""
+    newest = (select(TerminationRequest.id).where(TerminationRequest.customer_id == customer_id)
+              .order_by(TerminationRequest.id.desc()).limit(1).scalar_subquery())
+    return {
+        "termination_status": select(TerminationRequest.status).where(TerminationRequest.id == newest).scalar_subquery(),
+        "termination_effective_on": select(TerminationRequest.effective_on)
+        .where(TerminationRequest.id == newest).scalar_subquery(),
+    }
+
+
 def open_termination(customer_id: int) -> TerminationRequest | None:
     return db.session.scalar(
         select(TerminationRequest).where(TerminationRequest.customer_id == customer_id,
@@ -507,7 +520,7 @@ def _delete_recordings(termination_id, run_id, receipt_id, customer_id, store, c
             db.session.execute(insert(DeletedRecording.__table__), [
                 {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name,
                  "title": row.title, "size_bytes": row.size_bytes, "sha256": row.sha256,
-                 "deleted_at": deleted_at, **_removed_columns(removal.removed.get(row.file))}
+                 "deleted_at": deleted_at, **removed_columns(removal.removed.get(row.file))}
                 for row in gone
             ])
             db.session.execute(delete(Recording).where(Recording.id.in_([row.id for row in gone]))
@@ -516,7 +529,7 @@ def _delete_recordings(termination_id, run_id, receipt_id, customer_id, store, c
         outcome.deleted += len(gone)
 
 
-def _removed_columns(removed: Removed | None) -> dict:
+def removed_columns(removed: Removed | None) -> dict:
     """The receipt line's account of what the store removed. A run that resumes after a crash
     finds the versions an earlier run removed already gone, and says so (zero): it never claims
     removals it did not see."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, or_, select, true
+from sqlalchemy import Integer, Select, bindparam, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from portal.account.models import CorrectionRequest, LegalDisclosure
@@ -26,6 +26,7 @@ from portal.people.models import AccessRequest, Delegate, DelegateStatus, delega
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest
 from portal.transparency import activity
 from portal.transparency.registry import Category
+from portal.transparency.together import Together
 from portal.web.boundaries import int64
 
 PAGE_SIZE = 20
@@ -214,14 +215,16 @@ def load_customer(customer_id: int) -> Customer:
     )
 
 
-def single_record(category: Category, customer: Customer) -> dict | None:
-    """The values of a one-record category (customer, contact, address, contract)."""
+def single_record(category: Category, customer: Customer, services: list[str] | None = None) -> dict | None:
+    """The values of a one-record category (customer, contact, address, contract); `services`, when
+    given, are the contract's services already read (otherwise they are loaded)."""
     if category.key == "contract":
         contract = customer.contract
         if contract is None:
             return None
         values = {f.key: getattr(contract, f.key) for f in category.fields if f.key != "services"}
-        values["services"] = [s.service for s in sorted(contract.services, key=lambda s: s.service)]
+        values["services"] = (services if services is not None
+                              else [s.service for s in sorted(contract.services, key=lambda s: s.service)])
         return values
     return {f.key: getattr(customer, f.key) for f in category.fields}
 
@@ -234,23 +237,92 @@ class Page:
     next_cursor: object | None
 
 
+CUSTOMER = bindparam("inventory_customer_id", type_=Integer())
+
+
+def _page_query(category_key: str, customer_id, after: object | None, size: int) -> Select:
+    source = SOURCES[category_key]
+    if source.keyset:
+        # a keyset of its own (issue 15): its LIMIT is inside, where the index can serve it
+        return source.keyset(customer_id, after, size + 1)
+    query = _ordered(category_key, customer_id)
+    if after is not None:
+        cursor = query.selected_columns.cursor
+        query = query.where(cursor < after if source.newest_first else cursor > after)
+    return query.limit(size + 1)
+
+
+def _as_page(rows: list[dict], size: int) -> Page:
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, rows[-1]["cursor"] if more else None)
+
+
 def page(category_key: str, customer_id: int, after: object | None = None, size: int = PAGE_SIZE) -> Page:
     """One page of a list category, `size` rows after the keyset `after` (a cursor of an earlier page)."""
     source = SOURCES[category_key]
-    if source.keyset:
-        query = source.keyset(customer_id, after, size + 1)
-    else:
-        query = _ordered(category_key, customer_id)
-        if after is not None:
-            cursor = query.selected_columns.cursor
-            query = query.where(cursor < after if source.newest_first else cursor > after)
-        query = query.limit(size + 1)
-    rows = [dict(row) for row in db.session.execute(query).mappings()]
-    more = len(rows) > size
-    rows = rows[:size]
+    result = _as_page([dict(row) for row in db.session.execute(
+        _page_query(category_key, customer_id, after, size)).mappings()], size)
     if source.enrich:
-        source.enrich(customer_id, rows)
-    return Page(rows, rows[-1]["cursor"] if more else None)
+        source.enrich(customer_id, result.rows)
+    return result
+
+
+# the data page's statement for each shape (categories, which of them continue after a cursor,
+# extra queries), built once: building it cost more CPU than running it
+_TOGETHER: dict[tuple, Together] = {}
+_TOGETHER_SHAPES = 64
+
+
+def pages(category_keys: list[str], customer_id: int, cursors: dict[str, object], size: int = PAGE_SIZE,
+          extra: dict[str, Callable] | None = None) -> tuple[dict[str, Page], dict[str, list[dict]]]:
+    """One page of each list category (as `page` reads it) and the rows of each `extra` query (a
+    function of the customer-id bound parameter), all in ONE statement (`Together`), so the data
+    page costs the same few statements however many categories the registry lists (issue #15,
+    item 3). A delegate's rooms come with them."""
+    extra = extra or {}
+    continued = tuple(key for key in category_keys if cursors.get(key) is not None)
+    shape = (tuple(category_keys), continued, size, tuple(extra.items()))
+    together = _TOGETHER.get(shape)
+    if together is None:
+        branches = {key: _page_query(key, CUSTOMER, _after(key) if key in continued else None, size)
+                    for key in category_keys}
+        if "authorized_persons" in branches:
+            listed = branches["authorized_persons"].subquery()
+            branches["authorized_persons"] = select(listed)
+            branches[_ROOMS_OF_LISTED] = (
+                select(delegate_rooms.c.delegate_id, Room.id.label("room_id"), Room.name)
+                .join(Room, Room.id == delegate_rooms.c.room_id)
+                .where(delegate_rooms.c.delegate_id.in_(select(listed.c.cursor))))
+        together = Together({**branches, **{name: build(CUSTOMER) for name, build in extra.items()}})
+        if len(_TOGETHER) >= _TOGETHER_SHAPES:
+            _TOGETHER.clear()
+        _TOGETHER[shape] = together
+    read = together.read({"inventory_customer_id": customer_id,
+                          **{f"inventory_after_{key}": cursors[key] for key in continued}})
+    result = {}
+    for key in category_keys:
+        source = SOURCES[key]
+        rows = sorted(read[key], key=lambda row: row["cursor"], reverse=source.newest_first)
+        result[key] = _as_page(rows, size)
+    if "authorized_persons" in result:
+        names: dict[int, list[str]] = {}
+        for row in sorted(read[_ROOMS_OF_LISTED], key=lambda row: row["room_id"]):
+            names.setdefault(row["delegate_id"], []).append(row["name"])
+        for row in result["authorized_persons"].rows:
+            row["rooms"] = names.get(row["cursor"], [])
+    for key in category_keys:
+        enrich = SOURCES[key].enrich
+        if enrich is not None and enrich is not _delegate_rooms:
+            enrich(customer_id, result[key].rows)
+    return result, {name: read[name] for name in extra}
+
+
+def _after(key: str):
+    return bindparam(f"inventory_after_{key}", type_=SOURCES[key].query(CUSTOMER).selected_columns.cursor.type)
+
+
+_ROOMS_OF_LISTED = "authorized_persons:rooms"
 
 
 def stream(category_key: str, customer_id: int, batch: int = STREAM_BATCH) -> Iterator[dict]:

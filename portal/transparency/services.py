@@ -10,7 +10,7 @@ from portal import audit
 from portal.account.models import LegalDisclosure
 from portal.audit import AuditEvent
 from portal.auth.models import Identity
-from portal.customers.models import Customer
+from portal.customers.models import Contract, ContractService, Customer
 from portal.extensions import db
 from portal.transparency import activity, inventory
 from portal.transparency.registry import CUSTOMER_CATEGORIES
@@ -25,22 +25,33 @@ class DataOverview:
 
 
 def data_overview(customer_id: int, cursors: dict[str, object]) -> DataOverview:
-    """Everything the data page shows: a constant number of queries, however much the customer has."""
-    customer = inventory.load_customer(customer_id)
-    records, pages = {}, {}
-    for category in CUSTOMER_CATEGORIES:
-        if not category.many:
-            records[category.key] = inventory.single_record(category, customer)
-        elif category.shown_at is None:
-            pages[category.key] = inventory.page(category.key, customer_id, cursors.get(category.key))
-    return DataOverview(customer, records, pages, disclosure_recipients(customer_id))
+    """Everything the data page shows in ONE statement beyond the signed-in context: every list
+    category's page, the contract's services and the disclosure recipients (inventory.pages)."""
+    customer = db.session.get(Customer, customer_id)
+    listed = [c.key for c in CUSTOMER_CATEGORIES if c.many and c.shown_at is None]
+    pages, extra = inventory.pages(listed, customer_id, cursors, extra={
+        "services": _services_query, "recipients": _disclosure_recipients_query})
+    services = sorted(row["service"] for row in extra["services"])
+    records = {category.key: inventory.single_record(category, customer, services=services)
+               for category in CUSTOMER_CATEGORIES if not category.many}
+    recipients = [row["recipient"] for row in sorted(extra["recipients"], key=lambda row: row["first"])]
+    return DataOverview(customer, records, pages, recipients)
+
+
+def _services_query(customer_id):
+    return (select(ContractService.service).join(Contract, Contract.id == ContractService.contract_id)
+            .where(Contract.customer_id == customer_id))
+
+
+def _disclosure_recipients_query(customer_id):
+    return (select(LegalDisclosure.recipient, func.min(LegalDisclosure.disclosed_on).label("first"))
+            .where(LegalDisclosure.customer_id == customer_id).group_by(LegalDisclosure.recipient))
 
 
 def disclosure_recipients(customer_id: int) -> list[str]:
     """Who received the customer's data under a legal duty; otherwise the recipients are "none outside MCX"."""
-    return list(db.session.scalars(
-        select(LegalDisclosure.recipient).where(LegalDisclosure.customer_id == customer_id)
-        .group_by(LegalDisclosure.recipient).order_by(func.min(LegalDisclosure.disclosed_on))))
+    return [row.recipient for row in db.session.execute(
+        _disclosure_recipients_query(customer_id).order_by(func.min(LegalDisclosure.disclosed_on)))]
 
 
 def record_export(customer: Customer, identity: Identity, fmt: str) -> None:

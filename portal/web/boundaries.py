@@ -9,7 +9,10 @@ miss the next route; these checks hold for every route, as the URL-map test prov
   (routes read integers with `int64` alone, which takes no other form int() reads: `_`, spaces,
   a `+`, non-ASCII digits);
 - `<int:…>` path ids beyond 64 bits match no route → 404;
-- headers: control characters or values over 8,190 bytes (gunicorn's own field limit) → 400.
+- headers: control characters or values over 8,190 bytes (gunicorn's own field limit) → 400;
+- a query string over 4,094 bytes (gunicorn's request-line limit) or of 100 parameters or more
+  → 400, before it is parsed: parsing and checking 10,000 parameters cost ~40 ms of CPU
+  (issue #15, item 6: no anonymous request may cost more than 50 ms).
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from werkzeug.routing import IntegerConverter
 INT64_MAX = 2**63 - 1
 MAX_VALUE_CHARS = 2048
 MAX_HEADER_CHARS = 8190
+MAX_QUERY_BYTES = 4094
+MAX_QUERY_PARAMS = 100
 # C0 controls and DEL; U+FFFD is what invalid UTF-8 in the path decodes to
 _UNUSABLE_IN_URL = re.compile("[\x00-\x1f\x7f\ufffd]")
 # a header may hold a tab (RFC 9110 §5.5), nothing else below space
@@ -74,6 +79,11 @@ def unusable_url_value(value: str) -> bool:
 def refuse_unusable_values() -> None:
     """A before-request check: abort(400) when the path, a query key or value, or a header is unusable."""
     if unusable_url_value(request.path):
+        abort(400)
+    query = request.query_string
+    if len(query) > MAX_QUERY_BYTES:
+        abort(400)
+    if query.count(b"&") >= MAX_QUERY_PARAMS:
         abort(400)
     try:
         # werkzeug leaves invalid UTF-8 escapes in query values as they came (`%FF`)

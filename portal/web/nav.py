@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import g, url_for
+from flask import url_for
 from flask_login import current_user
 
 
@@ -29,11 +29,10 @@ def nav_item(endpoint: str, label, audience: str, order: int = 100) -> None:
 
 
 def _is_delegate() -> bool:
-    if "nav_is_delegate" not in g:
-        from portal.account.services import active_delegations
+    # read with the other page facts in one statement (portal/web/notices.py; people registers it)
+    from portal.web.notices import request_facts
 
-        g.nav_is_delegate = bool(active_delegations(current_user))
-    return g.nav_is_delegate
+    return bool(request_facts().get("people_is_delegate"))
 
 
 AUDIENCES: dict[str, Callable[[], bool]] = {

@@ -14,7 +14,7 @@ from portal.customers.models import Recording
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.recordings import deletion, retention
-from portal.storage import LocalDirectoryStore
+from portal.storage import recording_store
 from portal.termination.models import DeletedRecording, DeletionReceipt
 from tests.recordings.conftest import make_account
 from tests.termination.test_run_due import CrashingStore
@@ -79,7 +79,7 @@ def test_a_delegate_can_never_delete_and_loses_access_at_their_next_request(app,
     assert delegate_client.get(f"/rooms/delete?recording={board_recording.id}").status_code == 404
 
     deletion.delete_now(account.customer.id, account.owner.id, [board_recording.id],
-                        LocalDirectoryStore(app.config["RECORDINGS_DIR"]))
+                        recording_store())
 
     assert delegate_client.get(f"/rooms/recordings/{board_recording.id}",
                                headers={"Range": "bytes=4-"}).status_code == 404
@@ -92,7 +92,7 @@ def test_a_recording_of_another_customer_is_never_deleted(app, account, client, 
     answer = client.get(f"/rooms/delete?recording={other.recordings[0].id}")
     assert answer.status_code == 303  # back to the rooms: nothing of theirs was chosen
     assert deletion.delete_now(account.customer.id, account.owner.id, [other.recordings[0].id],
-                               LocalDirectoryStore(app.config["RECORDINGS_DIR"])) is None
+                               recording_store()) is None
     assert all(path.exists() for path in other.files())
     assert count(DeletionReceipt) == 0
 
@@ -112,7 +112,7 @@ def test_killed_in_the_middle_the_next_run_finishes_and_counts_nothing_twice(app
     ids = [r.id for r in account.recordings]
     with pytest.raises(KeyboardInterrupt):
         deletion.delete_now(account.customer.id, account.owner.id, ids,
-                            CrashingStore(app.config["RECORDINGS_DIR"], k))
+                            CrashingStore(recording_store(), k))
     db.session.rollback()
     db.session.expire_all()
     assert sum(not path.exists() for path in account.files()) == k
@@ -121,9 +121,9 @@ def test_killed_in_the_middle_the_next_run_finishes_and_counts_nothing_twice(app
     # already hidden from everybody
     assert count(Recording, Recording.deletion_receipt_id.is_(None)) == 0
 
-    report = retention.run_retention(utcnow().date(), LocalDirectoryStore(app.config["RECORDINGS_DIR"]),
+    report = retention.run_retention(utcnow().date(), recording_store(),
                                      batch_size=2)
-    again = retention.run_retention(utcnow().date(), LocalDirectoryStore(app.config["RECORDINGS_DIR"]))
+    again = retention.run_retention(utcnow().date(), recording_store())
 
     # the run recorded exactly what the crashed call had not, nothing twice
     assert report.deleted == 5 - recorded_before

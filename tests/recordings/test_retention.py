@@ -14,6 +14,7 @@ from portal.customers.models import Recording, Room
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.recordings.retention import add_months, last_expired_start_day
+from portal.storage import recording_store
 from portal.termination.models import DeletionReceipt
 from tests import factories
 from tests.recordings.conftest import make_account
@@ -134,7 +135,7 @@ def test_two_runs_at_the_same_moment_delete_and_tell_once(app):
     def run(start):
         with app.app_context(), app.test_request_context():
             start.wait()
-            run_retention(date(2026, 1, 1), CountingStore(app.config["RECORDINGS_DIR"], removals, lock), batch_size=2)
+            run_retention(date(2026, 1, 1), CountingStore(recording_store(), removals, lock), batch_size=2)
             db.session.remove()
 
     at_once(run)
