@@ -155,10 +155,13 @@ class Applier:
         room_ids.update(((row.customer_id, row.key), row.id) for row in self._upsert(
             ROOMS, ["customer_id", "key"], ("name", "kind"), rows, (ROOMS.c.customer_id, ROOMS.c.key, ROOMS.c.id)))
         self._recordings(batch, ids, room_ids, changes, kept)
+        stored_keys = defaultdict(list)
+        for customer_id, key in stored:  # in room id order
+            stored_keys[customer_id].append(key)
         for data in batch:
             in_file = {room.key for room in data.rooms or []}
-            kept[data.number] += [f"{data.number}: room \"{key}\"" for (customer_id, key) in stored
-                                  if customer_id == ids[data.number] and key not in in_file]
+            kept[data.number] += [f"{data.number}: room \"{key}\"" for key in stored_keys[ids[data.number]]
+                                  if key not in in_file]
         return room_ids
 
     def _recordings(self, batch, ids, room_ids, changes, kept) -> None:
