@@ -21,6 +21,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -132,7 +133,8 @@ def child(argv: list[str]) -> None:
             report = reference.import_customers(reference.load_file(args.file), Path(args.recordings))
         db.session.commit()
         seconds = time.monotonic() - started
-    print(json.dumps({"seconds": seconds, "created": report.customers_created,
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime, "created": report.customers_created,
                       "unchanged": report.customers_unchanged, "updated": report.customers_updated}))
 
 
@@ -157,7 +159,8 @@ def measure(mode: str, count: int, base_url: str, workdir: Path) -> list[dict]:
         result.update(mode=mode, customers=count, run=run, file_mb=path.stat().st_size / 1e6)
         runs.append(result)
         print(f"{mode:9} {count:>9,} {run:5}  {result['seconds']:8.1f} s  {count / result['seconds']:8,.0f} customers/s"
-              f"  peak RSS {result['peak_rss_mb']:6.0f} MB  (file {result['file_mb']:.0f} MB)", flush=True)
+              f"  peak RSS {result['peak_rss_mb']:6.0f} MB  (importer CPU {result['cpu_s']:.1f} s, "
+              f"file {result['file_mb']:.0f} MB)", flush=True)
     return runs
 
 

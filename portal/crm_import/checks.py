@@ -38,9 +38,9 @@ class SeenKeys:
         found: dict[str, str] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))  # placeholders only: every value is a bound parameter
             found.update(self._db.execute(
-                f"SELECT key, label FROM seen WHERE kind = ? AND key IN ({','.join('?' * len(chunk))})",
-                [kind, *chunk]))
+                f"SELECT key, label FROM seen WHERE kind = ? AND key IN ({marks})", [kind, *chunk]))
         return found
 
     def claim(self, kind: str, items: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
