@@ -52,6 +52,9 @@ def import_file(file: Path, verify_files: bool) -> None:
             click.echo(error, err=True)
         click.echo(f"{len(failure.errors)} error(s): nothing was imported.", err=True)
         sys.exit(1)
+    except BaseException:
+        db.session.rollback()  # a failure while applying: the whole import goes, not only the last batch
+        raise
     db.session.commit()
     for line in report.summary():
         click.echo(line)

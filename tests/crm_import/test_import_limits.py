@@ -228,3 +228,39 @@ def test_a_large_file_is_imported_in_batches_and_again_unchanged(app, root, tmp_
 
     assert "customers: 7 created, 0 updated, 0 unchanged" in first.stdout
     assert "customers: 0 created, 0 updated, 7 unchanged" in again.stdout
+
+
+def test_a_failure_in_the_middle_of_applying_leaves_nothing(app, root, tmp_path, monkeypatch):
+    from portal.crm_import import importer
+    from portal.crm_import.apply import Applier
+
+    monkeypatch.setattr(importer, "BATCH", 1)
+    applied = []
+    original = Applier.apply
+
+    def apply_then_fail(self, batch):
+        if applied:
+            raise RuntimeError("the database went away")
+        applied.append(batch)
+        original(self, batch)
+
+    monkeypatch.setattr(Applier, "apply", apply_then_fail)
+
+    result = run_import(app, {"customers": [company(root), person()]}, tmp_path)
+
+    assert result.exit_code != 0 and len(applied) == 1
+    assert row_counts() == {name: 0 for name in row_counts()}
+
+
+def test_on_a_terminal_progress_shows_the_rate_and_the_time_left():
+    import io
+
+    from portal.crm_import.progress import Progress
+
+    ticks = iter([0.0, 10.0])  # started, then one tick 10 s later
+    out = io.StringIO()
+    progress = Progress(1000, stream=out, tty=True, clock=lambda: next(ticks))
+
+    progress.tick(500, 250)  # a quarter of the work (half of the first of two passes) in 10 s
+
+    assert "500 customers, 50/s, 12% done, about 1 min 10 s left" in out.getvalue()
