@@ -23,6 +23,7 @@ from portal.crm_import.report import ImportReport
 from portal.crm_import.schema import Customer as CustomerData
 from portal.customers.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.db_types import utcnow
+from portal.crm_import.sql import within
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus, delegate_rooms
 
@@ -63,7 +64,7 @@ class Applier:
         first = keys[0]
         written = {tuple(row[k] for k in keys) for row in rows}
         found = db.session.execute(select(*returning, *(table.c[k] for k in keys))
-                                   .where(table.c[first].in_({row[first] for row in rows}))).all()
+                                   .where(within(table.c[first], {row[first] for row in rows}))).all()
         return [row for row in found if tuple(row[len(returning):]) in written]
 
     def apply(self, batch: list[CustomerData]) -> None:
@@ -93,7 +94,7 @@ class Applier:
 
     def _customers(self, batch: list[CustomerData], now, changes: dict, created: set) -> dict[str, int]:
         stored = {row.number: row for row in db.session.execute(
-            select(CUSTOMERS).where(CUSTOMERS.c.number.in_([d.number for d in batch])))}
+            select(CUSTOMERS).where(within(CUSTOMERS.c.number, [d.number for d in batch])))}
         rows = []
         for data in batch:
             a = data.address
@@ -118,7 +119,7 @@ class Applier:
     def _contracts(self, batch: list[CustomerData], ids: dict[str, int], changes: dict) -> None:
         stored = {row.customer_id: row for row in db.session.execute(
             select(CONTRACTS.c.id, CONTRACTS.c.customer_id, CONTRACTS.c.number, CONTRACTS.c.signed_on)
-            .where(CONTRACTS.c.customer_id.in_(ids.values())))}
+            .where(within(CONTRACTS.c.customer_id, ids.values())))}
         rows = []
         for data in batch:
             old = stored.get(ids[data.number])
@@ -131,7 +132,7 @@ class Applier:
             CONTRACTS, ["customer_id"], ("number", "signed_on"), rows, (CONTRACTS.c.customer_id, CONTRACTS.c.id)))
         present = defaultdict(set)
         for contract_id, service in db.session.execute(select(SERVICES.c.contract_id, SERVICES.c.service).where(
-                SERVICES.c.contract_id.in_([row.id for row in stored.values()]))):
+                within(SERVICES.c.contract_id, [row.id for row in stored.values()]))):
             present[contract_id].add(service)
         added, removed = [], []
         for data in batch:
@@ -150,7 +151,7 @@ class Applier:
     def _rooms(self, batch, ids, changes, kept) -> dict[tuple[int, str], int]:
         stored = {(row.customer_id, row.key): row for row in db.session.execute(
             select(ROOMS.c.id, ROOMS.c.customer_id, ROOMS.c.key, ROOMS.c.name, ROOMS.c.kind)
-            .where(ROOMS.c.customer_id.in_(ids.values())).order_by(ROOMS.c.id))}
+            .where(within(ROOMS.c.customer_id, ids.values())).order_by(ROOMS.c.id))}
         rows = []
         for data in batch:
             for room in data.rooms or []:
@@ -176,7 +177,7 @@ class Applier:
     def _recordings(self, batch, ids, room_ids, changes, kept) -> None:
         wanted_rooms = [room_ids[(ids[d.number], room.key)] for d in batch for room in d.rooms or []]
         stored = defaultdict(dict)
-        for row in db.session.execute(select(RECORDINGS).where(RECORDINGS.c.room_id.in_(wanted_rooms))
+        for row in db.session.execute(select(RECORDINGS).where(within(RECORDINGS.c.room_id, wanted_rooms))
                                       .order_by(RECORDINGS.c.started_at)):
             stored[row.room_id][row.key] = row
         rows = []
@@ -198,7 +199,7 @@ class Applier:
 
     def _persons(self, batch, ids, room_ids, now, changes, kept) -> None:
         by_customer: dict[int, dict[str, object]] = defaultdict(dict)
-        for row in db.session.execute(select(DELEGATES).where(DELEGATES.c.customer_id.in_(ids.values()))
+        for row in db.session.execute(select(DELEGATES).where(within(DELEGATES.c.customer_id, ids.values()))
                                       .order_by(DELEGATES.c.id)):
             earlier = by_customer[row.customer_id].get(row.email.lower())
             # a live delegation wins over an ended one with the same e-mail
@@ -207,7 +208,7 @@ class Applier:
         scopes = defaultdict(set)
         known = [row.id for delegates in by_customer.values() for row in delegates.values()]
         for delegate_id, room_id in db.session.execute(select(delegate_rooms).where(
-                delegate_rooms.c.delegate_id.in_(known))):
+                within(delegate_rooms.c.delegate_id, known))):
             scopes[delegate_id].add(room_id)
         new, updates, unlink, link, new_scopes = [], [], [], [], {}
         for data in batch:
@@ -240,7 +241,7 @@ class Applier:
             made = {}
             for row in db.session.execute(
                     select(DELEGATES.c.id, DELEGATES.c.customer_id, DELEGATES.c.email).where(
-                        DELEGATES.c.customer_id.in_({row["customer_id"] for row in new})).order_by(DELEGATES.c.id)):
+                        within(DELEGATES.c.customer_id, {row["customer_id"] for row in new})).order_by(DELEGATES.c.id)):
                 made[(row.customer_id, row.email)] = row.id  # the newest with that e-mail: the one just made
             for key, scope in new_scopes.items():
                 link += [{"delegate_id": made[key], "room_id": room} for room in scope]
@@ -256,7 +257,7 @@ class Applier:
     def _consents(self, batch, ids, now, changes) -> None:
         recorded = {tuple(row) for row in db.session.execute(
             select(EVENTS.c.customer_id, EVENTS.c.purpose, EVENTS.c.channel, EVENTS.c.at, EVENTS.c.source)
-            .where(EVENTS.c.customer_id.in_(ids.values())))}
+            .where(within(EVENTS.c.customer_id, ids.values())))}
         rows = []
         for data in batch:
             customer_id = ids[data.number]

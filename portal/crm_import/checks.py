@@ -17,6 +17,7 @@ from sqlalchemy import select
 from portal.consents.models import ConsentEvent
 from portal.crm_import.schema import Customer as CustomerData
 from portal.customers.models import Contract, ContractStatus, Customer, Recording, Room
+from portal.crm_import.sql import within
 from portal.extensions import db
 from portal.storage import LocalDirectoryStore, RecordingStore, StorageError
 
@@ -127,8 +128,9 @@ def file_identity(store: RecordingStore, key: str) -> str | None:
     link or a symbolic link to one file is the same file), else the key itself; None if absent."""
     if isinstance(store, LocalDirectoryStore):
         try:
-            facts = os.stat(store.path(key))
-        except (OSError, StorageError):
+            # stat follows symbolic links; the key was already found inside the directory
+            facts = os.stat(os.path.join(store.root, key))
+        except OSError:
             return None
         return f"{facts.st_dev}:{facts.st_ino}"
     return key
@@ -170,20 +172,20 @@ def against_database(batch: list[tuple[int, CustomerData]]) -> tuple[list[tuple[
     errors: list[tuple[int, str]] = []
     stored = {row.number: row for row in db.session.execute(
         select(Customer.id, Customer.number, Contract.status).outerjoin(Contract, Contract.customer_id == Customer.id)
-        .where(Customer.number.in_(numbers)))}
+        .where(within(Customer.number, numbers)))}
     taken = dict(db.session.execute(
         select(Contract.number, Customer.number).join(Customer, Customer.id == Contract.customer_id)
-        .where(Contract.number.in_([data.contract.number for _, data in batch]))).all())
+        .where(within(Contract.number, [data.contract.number for _, data in batch]))).all())
     ids = [row.id for row in stored.values()]
     recorded: dict[int, dict[tuple, bool]] = {}
     for event in db.session.execute(select(
             ConsentEvent.customer_id, ConsentEvent.purpose, ConsentEvent.channel, ConsentEvent.at,
-            ConsentEvent.source, ConsentEvent.granted).where(ConsentEvent.customer_id.in_(ids))):
+            ConsentEvent.source, ConsentEvent.granted).where(within(ConsentEvent.customer_id, ids))):
         recorded.setdefault(event.customer_id, {})[(event.purpose, event.channel, event.at, event.source)] = event.granted
     recordings = {(row.number, row.room, row.key): (row.file, row.size_bytes, row.sha256) for row in db.session.execute(
         select(Customer.number, Room.key.label("room"), Recording.key, Recording.file, Recording.size_bytes,
                Recording.sha256).join(Room, Room.id == Recording.room_id).join(Customer, Customer.id == Room.customer_id)
-        .where(Room.customer_id.in_(ids)))}
+        .where(within(Room.customer_id, ids)))}
     for index, data in batch:
         path, owner = f"customers[{index}]", stored.get(data.number)
         holder = taken.get(data.contract.number)

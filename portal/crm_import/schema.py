@@ -62,7 +62,8 @@ __all__ = ["PATTERN_MESSAGES", "Customer", "ImportDocument", "json_schema"]
 
 class _Record(BaseModel):
     # a field the format does not know is an error, not silently dropped data
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every text is stripped by pydantic-core itself, before its length and pattern are checked
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
 class Address(_Record):
@@ -184,7 +185,7 @@ class Customer(_Record):
 class ImportDocument(_Record):
     """The whole export: `{"customers": [...]}`; the importer streams it one customer at a time."""
 
-    model_config = ConfigDict(extra="forbid", title="MCX portal import")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, title="MCX portal import")
     customers: list[Customer]
 
 

@@ -53,7 +53,7 @@ def _blank_is_none(value: object) -> object:
 def text(max_length: int, pattern: str | None = None) -> object:
     # constraints first, so pydantic-core checks them (and the JSON Schema shows them); the
     # before-validator wraps the whole
-    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=pattern), BeforeValidator(_strip)]
+    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=pattern)]
 
 
 def optional_text(max_length: int) -> object:
@@ -69,14 +69,14 @@ def choice(values: tuple[str, ...]) -> object:
 _PLAIN_EMAIL = re.compile(
     r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
     r"@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})")
-_SPECIAL_USE = tuple(SPECIAL_USE_DOMAIN_NAMES)
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def _email(value: str) -> str:
     plain = _PLAIN_EMAIL.fullmatch(value)
     if plain and len(plain[1]) <= 64 and len(plain[2]) <= 253 and "xn--" not in plain[2].lower():
         domain = plain[2].lower()
-        if not any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE):
+        if domain.rpartition(".")[2] not in _SPECIAL_USE:  # each special-use name is one label
             return f"{plain[1]}@{domain}"
     try:
         return validate_email(value, check_deliverability=False).normalized
@@ -85,7 +85,9 @@ def _email(value: str) -> str:
 
 
 def phone_number(value: str | None) -> str | None:
-    if value is not None and (not _PHONE.fullmatch(value) or not 9 <= sum(c.isdigit() for c in value) <= 15):
+    # the pattern leaves digits, spaces, "-" and one leading "+": the rest are digits
+    digits = len(value) - value.count(" ") - value.count("-") - value.count("+") if value is not None else 0
+    if value is not None and (not _PHONE.fullmatch(value) or not 9 <= digits <= 15):
         raise PydanticCustomError("phone", "not a phone number (digits, spaces, + and -, 9 to 15 digits)")
     return value
 
@@ -146,8 +148,11 @@ def posix_path(value: str) -> str:
     return value
 
 
+_SERVICES = frozenset(Service)
+
+
 def _service(value: str) -> str:
-    if value not in tuple(Service):
+    if value not in _SERVICES:
         raise PydanticCustomError("service", 'unknown service "{value}" (one of {allowed})',
                                   {"value": value, "allowed": ", ".join(Service)})
     return value
@@ -155,10 +160,10 @@ def _service(value: str) -> str:
 
 Text64 = text(64)
 Key = text(64, KEY_PATTERN)
-Email = Annotated[str, Field(min_length=1, max_length=254), BeforeValidator(_strip),
+Email = Annotated[str, Field(min_length=1, max_length=254),
                   AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
 Day = Annotated[date, BeforeValidator(_day)]
 Moment = Annotated[datetime, BeforeValidator(_moment)]
-NonEmpty = Annotated[str, Field(min_length=1), BeforeValidator(_strip)]
-ServiceCode = Annotated[str, Field(min_length=1), BeforeValidator(_strip), AfterValidator(_service),
+NonEmpty = Annotated[str, Field(min_length=1)]
+ServiceCode = Annotated[str, Field(min_length=1), AfterValidator(_service),
                         WithJsonSchema({"type": "string", "enum": list(Service)})]
