@@ -9,7 +9,7 @@ import re
 
 from pydantic import ValidationError
 
-from portal.crm_import.schema import PATTERN_MESSAGES
+from portal.crm_import.values import PATTERN_MESSAGES
 
 _QUOTED = re.compile(r"'([^']*)'")
 # a null where a value belongs is as good as a missing field

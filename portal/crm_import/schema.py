@@ -34,9 +34,7 @@ from portal.crm_import.values import (
     IMPORT_CONSENT_SOURCES,
     INT32_MAX,
     INT64_MAX,
-    KEY_PATTERN,
     NUMBER_PATTERN,
-    PATTERN_MESSAGES,
     SHA256_PATTERN,
     Day,
     Email,
@@ -57,7 +55,7 @@ from portal.customers.identifiers import nip_is_valid
 from portal.customers.models import CustomerKind, RoomKind
 from portal.db_types import utcnow
 
-__all__ = ["PATTERN_MESSAGES", "Customer", "ImportDocument", "json_schema"]
+__all__ = ["Customer", "ImportDocument", "json_schema"]
 
 
 class _Record(BaseModel):
