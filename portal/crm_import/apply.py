@@ -23,7 +23,7 @@ from portal.crm_import.report import ImportReport
 from portal.crm_import.schema import Customer as CustomerData
 from portal.customers.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.db_types import utcnow
-from portal.crm_import.sql import within
+from portal.crm_import.sql import fetch, within
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus, delegate_rooms
 
@@ -93,7 +93,7 @@ class Applier:
         audit.record_many("customer_imported", events)
 
     def _customers(self, batch: list[CustomerData], now, changes: dict, created: set) -> dict[str, int]:
-        stored = {row.number: row for row in db.session.execute(
+        stored = {row.number: row for row in fetch(
             select(CUSTOMERS).where(within(CUSTOMERS.c.number, [d.number for d in batch])))}
         rows = []
         for data in batch:
@@ -117,7 +117,7 @@ class Applier:
         return ids
 
     def _contracts(self, batch: list[CustomerData], ids: dict[str, int], changes: dict) -> None:
-        stored = {row.customer_id: row for row in db.session.execute(
+        stored = {row.customer_id: row for row in fetch(
             select(CONTRACTS.c.id, CONTRACTS.c.customer_id, CONTRACTS.c.number, CONTRACTS.c.signed_on)
             .where(within(CONTRACTS.c.customer_id, ids.values())))}
         rows = []
@@ -131,7 +131,7 @@ class Applier:
         contract_ids.update((row.customer_id, row.id) for row in self._upsert(
             CONTRACTS, ["customer_id"], ("number", "signed_on"), rows, (CONTRACTS.c.customer_id, CONTRACTS.c.id)))
         present = defaultdict(set)
-        for contract_id, service in db.session.execute(select(SERVICES.c.contract_id, SERVICES.c.service).where(
+        for contract_id, service in fetch(select(SERVICES.c.contract_id, SERVICES.c.service).where(
                 within(SERVICES.c.contract_id, [row.id for row in stored.values()]))):
             present[contract_id].add(service)
         added, removed = [], []
@@ -149,7 +149,7 @@ class Applier:
                                                       SERVICES.c.service == bindparam("s")), removed)
 
     def _rooms(self, batch, ids, changes, kept) -> dict[tuple[int, str], int]:
-        stored = {(row.customer_id, row.key): row for row in db.session.execute(
+        stored = {(row.customer_id, row.key): row for row in fetch(
             select(ROOMS.c.id, ROOMS.c.customer_id, ROOMS.c.key, ROOMS.c.name, ROOMS.c.kind)
             .where(within(ROOMS.c.customer_id, ids.values())).order_by(ROOMS.c.id))}
         rows = []
@@ -157,7 +157,8 @@ class Applier:
             for room in data.rooms or []:
                 old = stored.get((ids[data.number], room.key))
                 if old is None or (old.name, old.kind) != (room.name, room.kind):
-                    rows.append({"customer_id": ids[data.number], "key": room.key, "name": room.name, "kind": room.kind})
+                    rows.append({"customer_id": ids[data.number], "key": room.key, "name": room.name,
+                                 "kind": room.kind})
                     self.report.rooms_created += old is None
                     self.report.rooms_updated += old is not None
                     _changed(changes, data.number, "rooms")
@@ -177,7 +178,7 @@ class Applier:
     def _recordings(self, batch, ids, room_ids, changes, kept) -> None:
         wanted_rooms = [room_ids[(ids[d.number], room.key)] for d in batch for room in d.rooms or []]
         stored = defaultdict(dict)
-        for row in db.session.execute(select(RECORDINGS).where(within(RECORDINGS.c.room_id, wanted_rooms))
+        for row in fetch(select(RECORDINGS).where(within(RECORDINGS.c.room_id, wanted_rooms))
                                       .order_by(RECORDINGS.c.started_at)):
             stored[row.room_id][row.key] = row
         rows = []
@@ -199,7 +200,7 @@ class Applier:
 
     def _persons(self, batch, ids, room_ids, now, changes, kept) -> None:
         by_customer: dict[int, dict[str, object]] = defaultdict(dict)
-        for row in db.session.execute(select(DELEGATES).where(within(DELEGATES.c.customer_id, ids.values()))
+        for row in fetch(select(DELEGATES).where(within(DELEGATES.c.customer_id, ids.values()))
                                       .order_by(DELEGATES.c.id)):
             earlier = by_customer[row.customer_id].get(row.email.lower())
             # a live delegation wins over an ended one with the same e-mail
@@ -207,7 +208,7 @@ class Applier:
                 by_customer[row.customer_id][row.email.lower()] = row
         scopes = defaultdict(set)
         known = [row.id for delegates in by_customer.values() for row in delegates.values()]
-        for delegate_id, room_id in db.session.execute(select(delegate_rooms).where(
+        for delegate_id, room_id in fetch(select(delegate_rooms).where(
                 within(delegate_rooms.c.delegate_id, known))):
             scopes[delegate_id].add(room_id)
         new, updates, unlink, link, new_scopes = [], [], [], [], {}
@@ -223,7 +224,8 @@ class Applier:
                     new_scopes[(customer_id, person.email)] = scope
                     self.report.persons_created += 1
                 elif not _live(old):
-                    self.report.persons_not_restored.append(f"{data.number}: {person.email} ({old.status} in the portal)")
+                    self.report.persons_not_restored.append(
+                        f"{data.number}: {person.email} ({old.status} in the portal)")
                     continue
                 elif (old.name, old.recordings) != (person.name, recordings) or scopes[old.id] != scope:
                     updates.append({"i": old.id, "name": person.name, "recordings": recordings})
@@ -239,7 +241,7 @@ class Applier:
         if new:
             db.session.execute(DELEGATES.insert(), new)
             made = {}
-            for row in db.session.execute(
+            for row in fetch(
                     select(DELEGATES.c.id, DELEGATES.c.customer_id, DELEGATES.c.email).where(
                         within(DELEGATES.c.customer_id, {row["customer_id"] for row in new})).order_by(DELEGATES.c.id)):
                 made[(row.customer_id, row.email)] = row.id  # the newest with that e-mail: the one just made
@@ -255,7 +257,7 @@ class Applier:
             db.session.execute(delegate_rooms.insert(), link)
 
     def _consents(self, batch, ids, now, changes) -> None:
-        recorded = {tuple(row) for row in db.session.execute(
+        recorded = {tuple(row) for row in fetch(
             select(EVENTS.c.customer_id, EVENTS.c.purpose, EVENTS.c.channel, EVENTS.c.at, EVENTS.c.source)
             .where(within(EVENTS.c.customer_id, ids.values())))}
         rows = []

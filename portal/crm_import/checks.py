@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.consents.models import ConsentEvent
 from portal.crm_import.schema import Customer as CustomerData
 from portal.customers.models import Contract, ContractStatus, Customer, Recording, Room
-from portal.crm_import.sql import within
+from portal.crm_import.sql import fetch, within
 from portal.extensions import db
 from portal.storage import LocalDirectoryStore, RecordingStore, StorageError
 
@@ -170,7 +170,7 @@ def against_database(batch: list[tuple[int, CustomerData]]) -> tuple[list[tuple[
     """
     numbers = [data.number for _, data in batch]
     errors: list[tuple[int, str]] = []
-    stored = {row.number: row for row in db.session.execute(
+    stored = {row.number: row for row in fetch(
         select(Customer.id, Customer.number, Contract.status).outerjoin(Contract, Contract.customer_id == Customer.id)
         .where(within(Customer.number, numbers)))}
     taken = dict(db.session.execute(
@@ -178,13 +178,15 @@ def against_database(batch: list[tuple[int, CustomerData]]) -> tuple[list[tuple[
         .where(within(Contract.number, [data.contract.number for _, data in batch]))).all())
     ids = [row.id for row in stored.values()]
     recorded: dict[int, dict[tuple, bool]] = {}
-    for event in db.session.execute(select(
+    for event in fetch(select(
             ConsentEvent.customer_id, ConsentEvent.purpose, ConsentEvent.channel, ConsentEvent.at,
             ConsentEvent.source, ConsentEvent.granted).where(within(ConsentEvent.customer_id, ids))):
-        recorded.setdefault(event.customer_id, {})[(event.purpose, event.channel, event.at, event.source)] = event.granted
-    recordings = {(row.number, row.room, row.key): (row.file, row.size_bytes, row.sha256) for row in db.session.execute(
+        key = (event.purpose, event.channel, event.at, event.source)
+        recorded.setdefault(event.customer_id, {})[key] = event.granted
+    recordings = {(row.number, row.room, row.key): (row.file, row.size_bytes, row.sha256) for row in fetch(
         select(Customer.number, Room.key.label("room"), Recording.key, Recording.file, Recording.size_bytes,
-               Recording.sha256).join(Room, Room.id == Recording.room_id).join(Customer, Customer.id == Room.customer_id)
+               Recording.sha256).join(Room, Room.id == Recording.room_id)
+        .join(Customer, Customer.id == Room.customer_id)
         .where(within(Room.customer_id, ids)))}
     for index, data in batch:
         path, owner = f"customers[{index}]", stored.get(data.number)
@@ -203,7 +205,8 @@ def against_database(batch: list[tuple[int, CustomerData]]) -> tuple[list[tuple[
             if events.get((consent.purpose, consent.channel, consent.at, consent.source), consent.granted) \
                     != consent.granted:
                 errors.append((index, f"{path}.consents[{i}].granted: contradicts the consent event already "
-                                      "recorded for this channel, moment and source (consent events are never changed)"))
+                                      "recorded for this channel, moment and source "
+                                      "(consent events are never changed)"))
     return errors, recordings, {number: row.id for number, row in stored.items()}
 
 

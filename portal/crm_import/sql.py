@@ -16,3 +16,8 @@ def within(column, values: Iterable):
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+def fetch(statement) -> list:
+    """Every row of a SELECT, fetched at once (the driver's fetchall, not a fetchone per row)."""
+    return db.session.execute(statement).all()

@@ -163,7 +163,8 @@ def test_files_are_hashed_only_when_new_or_changed_unless_verified(app, document
     assert run_import(app, document, tmp_path).exit_code == 0
     hashed = []
     original = checks.LocalDirectoryStore.sha256
-    monkeypatch.setattr(checks.LocalDirectoryStore, "sha256", lambda self, key: hashed.append(key) or original(self, key))
+    monkeypatch.setattr(checks.LocalDirectoryStore, "sha256",
+                        lambda self, key: hashed.append(key) or original(self, key))
     item = document["customers"][0]["rooms"][0]["recordings"][0]
     (root / item["file"]).write_bytes(b"Z" * item["size_bytes"])  # same size, other content: only hashing sees it
 
