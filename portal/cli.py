@@ -33,21 +33,42 @@ def grant_role(email: str, role: str) -> None:
 
 @portal_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_file(file: Path) -> None:
-    """Import customers from the order system's JSON export FILE: all of it, or nothing."""
-    from portal.crm_import.importer import ImportFailed, import_customers, load_file
+@click.option("--verify-files", is_flag=True,
+              help="Hash every recording file, not only new ones and those whose size or checksum changed.")
+def import_file(file: Path, verify_files: bool) -> None:
+    """Import customers from the order system's JSON export FILE: all of it, or nothing.
+
+    Progress goes to stderr: a live line on a terminal, one summary line otherwise (cron).
+    """
+    from portal.crm_import.importer import ImportFailed, import_customers
+    from portal.crm_import.progress import Progress
 
     try:
-        report = import_customers(load_file(file), Path(current_app.config["RECORDINGS_DIR"]))
+        report = import_customers(file, verify_files=verify_files,
+                                  progress=Progress(0))
     except ImportFailed as failure:
         db.session.rollback()
         for error in failure.errors:
             click.echo(error, err=True)
         click.echo(f"{len(failure.errors)} error(s): nothing was imported.", err=True)
         sys.exit(1)
+    except BaseException:
+        db.session.rollback()  # a failure while applying: the whole import goes, not only the last batch
+        raise
     db.session.commit()
     for line in report.summary():
         click.echo(line)
+
+
+@portal_cli.command("import-schema")
+def import_schema() -> None:
+    """Print the JSON Schema of the import format (committed as docs/import-schema.json), so the
+    CRM team can check an export before sending it (SPEC P2)."""
+    import json
+
+    from portal.crm_import.schema import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @portal_cli.command("demo")
