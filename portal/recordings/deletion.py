@@ -14,7 +14,6 @@ left, the receipt is issued: its JSON document, checksum, totals, the audit even
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,11 +27,10 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose
 from portal.storage import RecordingStore, StorageError
+from portal.termination import receipt_documents
 from portal.termination.models import DeletedRecording, DeletionReason, DeletionReceipt
-from portal.termination.services import removed_columns
 from portal.web.links import external_url
 
-RECEIPT_SCHEMA = "mcx-deletion-receipt/1"
 BATCH_SIZE = 1000
 
 
@@ -134,7 +132,7 @@ def finish_deletion(receipt_id: int, store: RecordingStore, *, clock: Callable[[
             db.session.execute(insert(DeletedRecording.__table__), [
                 {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name, "title": row.title,
                  "size_bytes": row.size_bytes, "sha256": row.sha256, "deleted_at": deleted_at,
-                 **removed_columns(removal.removed.get(row.file))}
+                 **receipt_documents.removed_columns(removal.removed.get(row.file))}
                 for row in gone])
             removed = db.session.execute(
                 delete(Recording).where(Recording.id.in_([row.id for row in gone]))
@@ -197,35 +195,14 @@ def _tell_customer(receipt: DeletionReceipt) -> None:
 
 
 def receipt_document(receipt: DeletionReceipt, issued_at: datetime) -> tuple[str, int, int]:
-    """The receipt as the customer downloads it (JSON: header and totals, then one recording per
-    line, in id order); returns (document, number of recordings, total size in bytes)."""
+    """The receipt as the customer downloads it; see `receipt_documents.write`."""
     customer = db.session.get(Customer, receipt.customer_id)
-    rows = db.session.execute(
-        select(DeletedRecording.recording_id, DeletedRecording.room_name, DeletedRecording.title,
-               DeletedRecording.size_bytes, DeletedRecording.sha256, DeletedRecording.deleted_at)
-        .where(DeletedRecording.receipt_id == receipt.id).order_by(DeletedRecording.recording_id)
-    ).all()
-    total = sum(r.size_bytes for r in rows)
-    header = {
-        "schema": RECEIPT_SCHEMA,
-        "receipt_id": receipt.id,
-        "issued_at": issued_at.isoformat(timespec="seconds"),
-        "controller": "MCX Telecom",
-        "customer_number": customer.number,
+    return receipt_documents.write(receipt, issued_at, customer.number, {
         "reason": receipt.reason,
         # who asked: the owner (deletion on request) or nobody (the retention the owner set)
         "requested_by": "owner" if receipt.reason == DeletionReason.ON_REQUEST else "retention period",
         "requested_at": receipt.created_at.isoformat(timespec="seconds") if receipt.created_at else None,
-        "totals": {"recordings": len(rows), "size_bytes": total},
-    }
-    entries = ",\n    ".join(
-        json.dumps({"id": r.recording_id, "room": r.room_name, "title": r.title, "size_bytes": r.size_bytes,
-                    "sha256": r.sha256, "deleted_at": r.deleted_at.isoformat(timespec="seconds")},
-                   ensure_ascii=False)
-        for r in rows)
-    head = json.dumps(header, ensure_ascii=False, indent=2).removesuffix("\n}")
-    document = head + ',\n  "recordings": [' + (f"\n    {entries}\n  " if rows else "") + "]\n}\n"
-    return document, len(rows), total
+    })
 
 
 @dataclass

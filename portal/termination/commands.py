@@ -21,10 +21,9 @@ def run_due(today) -> None:
     """
     from portal import audit, mail
     from portal.db_types import local_today
-    from portal.termination import services
-
     from portal.recordings.retention import run_retention
     from portal.storage import recording_store
+    from portal.termination import services
 
     day = today.date() if today else local_today()
     report = services.run_due(today=day)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,13 +28,14 @@ from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
 from portal.customers.models import Contract, ContractStatus, Customer, Recording, Room
 from portal.customers.totals import totals as recording_totals
-from portal.queues import bounded_count, status_is
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose
 from portal.people.models import Delegate, DelegateStatus
+from portal.queues import bounded_count, status_is
 from portal.staff.conflicts import staff_self
-from portal.storage import RecordingStore, Removed, StorageError, recording_store
+from portal.storage import RecordingStore, StorageError, recording_store
+from portal.termination import receipt_documents
 from portal.termination.models import (
     OPEN_STATUSES,
     DeletedRecording,
@@ -50,7 +50,6 @@ from portal.web.links import external_url
 CONFIRMATION_DAYS = 14
 CLAIM_LEASE = timedelta(minutes=10)
 BATCH_SIZE = 500
-RECEIPT_SCHEMA = "mcx-deletion-receipt/1"
 # delegates in these states still have, or may still get, access
 LIVE_DELEGATE_STATUSES = (DelegateStatus.PENDING, DelegateStatus.INVITED, DelegateStatus.ACTIVE)
 
@@ -520,21 +519,13 @@ def _delete_recordings(termination_id, run_id, receipt_id, customer_id, store, c
             db.session.execute(insert(DeletedRecording.__table__), [
                 {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name,
                  "title": row.title, "size_bytes": row.size_bytes, "sha256": row.sha256,
-                 "deleted_at": deleted_at, **removed_columns(removal.removed.get(row.file))}
+                 "deleted_at": deleted_at, **receipt_documents.removed_columns(removal.removed.get(row.file))}
                 for row in gone
             ])
             db.session.execute(delete(Recording).where(Recording.id.in_([row.id for row in gone]))
                                .execution_options(synchronize_session=False))
         db.session.commit()
         outcome.deleted += len(gone)
-
-
-def removed_columns(removed: Removed | None) -> dict:
-    """The receipt line's account of what the store removed. A run that resumes after a crash
-    finds the versions an earlier run removed already gone, and says so (zero): it never claims
-    removals it did not see."""
-    removed = removed or Removed()
-    return {"versions_removed": removed.versions, "delete_markers_removed": removed.delete_markers}
 
 
 def _leave_in_progress(termination: TerminationRequest, failures: dict[int, str], outcome: Outcome) -> Outcome:
@@ -553,51 +544,18 @@ def _leave_in_progress(termination: TerminationRequest, failures: dict[int, str]
     return outcome
 
 
-def _removed_entry(row) -> dict:
-    """`removed`: the stored versions and delete markers the permanent removal took away (issue 19);
-    absent for rows from before the store reported it."""
-    if row.versions_removed is None:
-        return {}
-    return {"removed": {"versions": row.versions_removed, "delete_markers": row.delete_markers_removed}}
-
-
 def receipt_document(termination: TerminationRequest, receipt: DeletionReceipt,
                      issued_at: datetime) -> tuple[str, int, int]:
-    """The receipt as the customer downloads it (JSON: totals, then one recording per line);
-    returns (document, number of recordings, their total size in bytes)."""
+    """The termination's receipt as the customer downloads it; see `receipt_documents.write`."""
     customer = termination.customer
-    rows = db.session.execute(
-        select(DeletedRecording.recording_id, DeletedRecording.room_name, DeletedRecording.title,
-               DeletedRecording.size_bytes, DeletedRecording.sha256, DeletedRecording.deleted_at,
-               DeletedRecording.versions_removed, DeletedRecording.delete_markers_removed)
-        .where(DeletedRecording.receipt_id == receipt.id).order_by(DeletedRecording.recording_id)
-    ).all()
-    total = sum(r.size_bytes for r in rows)
-    header = {
-        "schema": RECEIPT_SCHEMA,
-        "receipt_id": receipt.id,
-        "issued_at": issued_at.isoformat(timespec="seconds"),
-        "controller": "MCX Telecom",
-        "customer_number": customer.number,
+    return receipt_documents.write(receipt, issued_at, customer.number, {
         "contract_number": customer.contract.number if customer.contract else None,
         "termination": {
             "id": termination.id,
             "requested_at": termination.requested_at.isoformat(timespec="seconds"),
             "effective_on": termination.effective_on.isoformat(),
         },
-        "totals": {"recordings": len(rows), "size_bytes": total},
-    }
-    # one recording per line stays readable in any editor and is quick to write for 100,000
-    entries = ",\n    ".join(
-        json.dumps({"id": r.recording_id, "room": r.room_name, "title": r.title, "size_bytes": r.size_bytes,
-                    "sha256": r.sha256, "deleted_at": r.deleted_at.isoformat(timespec="seconds"),
-                    **_removed_entry(r)},
-                   ensure_ascii=False)
-        for r in rows
-    )
-    head = json.dumps(header, ensure_ascii=False, indent=2).removesuffix("\n}")
-    document = head + ',\n  "recordings": [' + (f"\n    {entries}\n  " if rows else "") + "]\n}\n"
-    return document, len(rows), total
+    })
 
 
 def _complete(termination: TerminationRequest, now: datetime) -> None:
