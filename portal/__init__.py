@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("auth", "account", "transparency", "consents", "people", "termination", "staff")
+DOMAINS = ("auth", "account", "transparency", "consents", "people", "termination", "dsar", "staff")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -7,3 +7,5 @@ from portal.customers.models import *  # noqa: F401,F403
 from portal.mail import OutboxMessage  # noqa: F401
 from portal.people.models import *  # noqa: F401,F403
 from portal.termination.models import *  # noqa: F401,F403
+from portal.dsar.models import *  # noqa: F401,F403
+from portal.staff import indexes  # noqa: F401  (the staff console's indexes join their tables)

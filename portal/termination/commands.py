@@ -7,13 +7,15 @@ import click
 from flask import g
 
 from portal.cli import portal_cli
+from portal.extensions import db
 
 
 @portal_cli.command("run-due")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Carry out what is due on this date (default: today in Europe/Warsaw).")
 def run_due(today) -> None:
-    """Carry out every termination whose effective date has come (run it from cron or a timer).
+    """Carry out every termination whose effective date has come, and send the privacy officers
+    the day's digest of data-subject requests due within 5 days (run it daily from cron or a timer).
 
     Exits 1 when a termination could not be completed (e.g. a file that cannot be deleted);
     running again finishes what is left.
@@ -22,9 +24,17 @@ def run_due(today) -> None:
     from portal.db_types import local_today
     from portal.termination import services
 
-    report = services.run_due(today=today.date() if today else local_today())
+    from portal.dsar.digest import send_digest
+
+    day = today.date() if today else local_today()
+    report = services.run_due(today=day)
     for line in report.summary():
         click.echo(line)
+    # the privacy officers' daily digest of data-subject requests coming due (once a day)
+    listed = send_digest(day)
+    db.session.commit()
+    if listed:
+        click.echo(f"digest of {listed} data-subject request(s) due within 5 days sent to the privacy officers")
     queued = g.pop("queued_mail", None)
     if queued:
         # the customers' receipts go out now; `portal send-mail` retries any that fail
