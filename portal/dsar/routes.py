@@ -89,56 +89,56 @@ def queue():
 
 
 
-@staff_bp.get("/<int:request_id>")
+@staff_bp.get("/<int:case_id>")
 @role_required("privacy_officer")
-def case(request_id: int):
+def case(case_id: int):
     """One case: the request, its deadline, answers, and the decisions still open."""
-    return _case_page(services.request_or_404(request_id))
+    return _case_page(services.request_or_404(case_id))
 
 
-def _decision(request_id: int, form_class, name: str, act, done_message):
-    case = services.request_or_404(request_id)
+def _decision(case_id: int, form_class, name: str, act, done_message):
+    case = services.request_or_404(case_id)
     form = form_class()
     if form.validate_on_submit():
         try:
             act(case, form)
         except services.DsarError as error:
             db.session.rollback()
-            case = services.request_or_404(request_id)
+            case = services.request_or_404(case_id)
             if error.field and hasattr(form, error.field):
                 getattr(form, error.field).errors.append(error.message)
                 return _case_page(case, {name: form}, status=400)
             return _case_page(case, error=error.message, status=409)
         db.session.commit()
         flash(done_message(case), "success")
-        return redirect(url_for("dsar_staff.case", request_id=request_id), code=303)
+        return redirect(url_for("dsar_staff.case", case_id=case_id), code=303)
     return _case_page(case, {name: form}, status=400)
 
 
-@staff_bp.post("/<int:request_id>/extend")
+@staff_bp.post("/<int:case_id>/extend")
 @role_required("privacy_officer")
-def extend(request_id: int):
+def extend(case_id: int):
     """Extend the deadline by two months, once, with a reason the customer reads (GDPR art. 12(3))."""
-    return _decision(request_id, ExtendForm, "extend",
+    return _decision(case_id, ExtendForm, "extend",
                      lambda case, form: services.extend(case, current_user, form.reason.data),
                      lambda case: _("Extended: the new due date is %(date)s. The customer is told why.",
                                     date=_day(case.due_on)))
 
 
-@staff_bp.post("/<int:request_id>/answer")
+@staff_bp.post("/<int:case_id>/answer")
 @role_required("privacy_officer")
-def answer(request_id: int):
+def answer(case_id: int):
     """Send the customer an answer: they read it in the portal and receive it by e-mail."""
-    return _decision(request_id, AnswerForm, "answer",
+    return _decision(case_id, AnswerForm, "answer",
                      lambda case, form: services.answer(case, current_user, form.text.data),
                      lambda case: _("The answer was sent to the customer."))
 
 
-@staff_bp.post("/<int:request_id>/close")
+@staff_bp.post("/<int:case_id>/close")
 @role_required("privacy_officer")
-def close(request_id: int):
+def close(case_id: int):
     """Close the case as done or refused (a refusal with its reasons, GDPR art. 12(4))."""
-    return _decision(request_id, CloseForm, "close",
+    return _decision(case_id, CloseForm, "close",
                      lambda case, form: services.close(case, current_user, form.outcome.data, form.reason.data),
                      lambda case: _("Case %(case)s is closed.", case=case.case_number))
 

@@ -29,6 +29,7 @@ NOT_PAGES = {
     "termination.receipt_json": "JSON deletion receipt download",
     "rooms.download": "recording file download",
     "rooms.media": "recording media stream",
+    "staff.audit_export": "JSON Lines export download",
 }
 # HTML pages deliberately not scanned here, each with its reason (none at present)
 SKIPPED: dict[str, str] = {}
@@ -61,11 +62,15 @@ def build_world(app) -> dict:
     }
     db.session.flush()
     from portal.account.services import _email_change_serializer
+    from portal.dsar import services as dsar_services
+
+    case = dsar_services.file_request(anna, owner, "objection", "Sprzeciw wobec SMS-ów z ofertami.")
+    dsar_services.answer(case, identities["privacy_officer"], "Wyłączyliśmy SMS-y z ofertami.")
 
     token = _email_change_serializer().dumps({"c": anna.id, "e": "anna.nowa@przyklad.pl", "o": anna.email})
     queries = {"account.confirm_email": f"?token={token}"}
     args = {"recording_id": recording.id, "delegate_id": waiting.id, "request_id": access_request.id,
-            "version": "1.0"}
+            "version": "1.0", "case_id": case.id}
     db.session.commit()
     # a customer whose contract ended: the termination confirmation and the deletion receipt
     _, identities["terminated_customer"] = factories.terminated_customer(app.config["RECORDINGS_DIR"],

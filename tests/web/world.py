@@ -91,7 +91,7 @@ def build_world(app) -> World:
         targets["delegate"][key] = {"delegate_id": extra_delegate.id}
         targets["recording"][key] = {"recording_id": rec.id}
         targets["termination"][key] = {"termination_id": termination_request.id}
-        targets["dsar_case"][key] = {"request_id": dsar_case.id}
+        targets["dsar_case"][key] = {"case_id": dsar_case.id}
         targets["customer_field"][key] = {"customer_id": customer.id, "field": "email"}
 
     db.session.commit()
