@@ -28,9 +28,9 @@ nav_item("dsar_staff.queue", _l("Data-subject requests"), "privacy_officer", ord
 
 
 def _customer_page(form: FileRequestForm | None = None, status: int = 200):
-    customer = owned_customer_or_404(current_user)
+    # owner_required has checked that the account is theirs
     return render("dsar/index.html", status=status, form=form or FileRequestForm(),
-                  cases=services.customer_requests(customer.id), kinds=KINDS, statuses=STATUSES)
+                  cases=services.customer_requests(current_user.customer_id), kinds=KINDS, statuses=STATUSES)
 
 
 @bp.get("")

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit import AuditEvent
 from portal.db_types import local_today
@@ -150,3 +150,20 @@ def test_the_customer_sees_the_request_in_the_activity_log(customer_client):
     file(customer_client)
     page = customer_client.get("/account/activity").get_data(as_text=True)
     assert 'data-kind="dsar_filed"' in page
+
+
+@pytest.mark.parametrize("path", ["/account/requests", "/staff/data-requests"])
+def test_statements_per_page_do_not_grow_with_the_requests(customer_client, officer_client, path):
+    from tests.staff.conftest import counted_statements
+
+    client = customer_client if path.startswith("/account") else officer_client
+    counts = []
+    for filed in (1, 8):
+        while db.session.scalar(select(func.count()).select_from(DataSubjectRequest)) < filed:
+            file(customer_client)
+        case = db.session.scalars(select(DataSubjectRequest).order_by(DataSubjectRequest.id.desc())).first()
+        officer_client.submit(f"/staff/data-requests/{case.id}/answer", {"text": "Odpowiedź."})
+        with counted_statements() as statements:
+            assert client.get(path).status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

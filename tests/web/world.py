@@ -30,7 +30,7 @@ def build_world(app) -> World:
     from portal.account.models import CorrectionRequest
     from portal.account.services import session_handle
     from portal.auth import sessions
-    from portal.dsar.models import DataSubjectRequest
+    from portal.dsar.models import DataSubjectRequest, DsarAnswer
     from portal.people.models import AccessRequest, AccessRequestStatus
     from portal.termination.models import TerminationRequest
 
@@ -83,6 +83,7 @@ def build_world(app) -> World:
                                        due_on=date.today() + timedelta(days=30))
         db.session.add(dsar_case)
         db.session.flush()
+        db.session.add(DsarAnswer(request_id=dsar_case.id, text="Odpowiedź MCX"))
         targets["session"][key] = {"handle": session_handle(other_session)}
         targets["correction"][key] = {"request_id": correction.id}
         targets["correction_decision"][key] = {"request_id": correction.id, "decision": "approve"}
