@@ -77,16 +77,5 @@ def counts(roles: set[str], today: date) -> tuple[list[QueueCount], int | None]:
     if dsar:
         columns.append(_bounded_count(dsar, DataSubjectRequest.due_on < today).label("overdue"))
     row = db.session.execute(select(*columns)).one()._mapping
-    result = []
-    for queue in mine:
-        oldest = row[f"{queue.key}_oldest"]
-        if isinstance(oldest, datetime) and oldest.tzinfo is None:  # min() bypasses the column's type on SQLite
-            from datetime import UTC
-
-            oldest = oldest.replace(tzinfo=UTC)
-        elif isinstance(oldest, str):
-            from datetime import UTC
-
-            oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
-        result.append(QueueCount(queue, row[f"{queue.key}_count"], oldest))
+    result = [QueueCount(queue, row[f"{queue.key}_count"], row[f"{queue.key}_oldest"]) for queue in mine]
     return result, (row["overdue"] if dsar else None)

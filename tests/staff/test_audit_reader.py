@@ -119,3 +119,11 @@ def test_statements_per_page_do_not_grow_with_the_log(app, officer, query):
             assert officer.get("/staff/audit?before=40&" + query.lstrip("?").format(number=customer.number)).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_chain_status_of_an_event_against_the_last_checkpoint():
+    from portal.staff.chain import AFTER_CHECKPOINT, UNSEALED, VERIFIED, ChainState
+
+    state = ChainState(head="9:" + "a" * 64, checkpoint_seq=5, checkpoint_at=datetime(2026, 11, 30, tzinfo=UTC))
+    assert [state.of(seq) for seq in (1, 5, 6, None)] == [VERIFIED, VERIFIED, AFTER_CHECKPOINT, UNSEALED]
+    assert ChainState(head=None, checkpoint_seq=None, checkpoint_at=None).of(1) == AFTER_CHECKPOINT
