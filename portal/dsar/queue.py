@@ -4,7 +4,7 @@ serves in constant time however long the queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort
 from sqlalchemy import and_, or_, select
@@ -62,8 +62,6 @@ def open_cases(after: str | None = None, size: int = PAGE_SIZE, show: str = "ope
 
 def due_within(today: date, days: int, limit: int = 200) -> list[DataSubjectRequest]:
     """Open cases due on or before `today + days` (overdue included), earliest first."""
-    from datetime import timedelta
-
     return list(db.session.scalars(
         select(DataSubjectRequest).where(DataSubjectRequest.status == RequestStatus.OPEN,
                                          DataSubjectRequest.due_on <= today + timedelta(days=days))

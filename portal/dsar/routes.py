@@ -18,6 +18,7 @@ from portal.web import masking
 from portal.web.i18n import _, _l
 from portal.web.nav import nav_item
 from portal.web.permissions import role_required
+from portal.web.phrases import day
 from portal.web.render import render
 
 bp = Blueprint("dsar", __name__, url_prefix="/account/requests")
@@ -55,15 +56,9 @@ def file():
         else:
             db.session.commit()
             flash(_("We received your request %(case)s. We will answer by %(date)s; you will get an e-mail.",
-                    case=case.case_number, date=_day(case.due_on)), "success")
+                    case=case.case_number, date=day(case.due_on)), "success")
             return redirect(url_for("dsar.index", _anchor=f"case-{case.id}"), code=303)
     return _customer_page(form, status=400)
-
-
-def _day(value):
-    from portal.web.phrases import day
-
-    return day(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,7 +117,7 @@ def extend(case_id: int):
     return _decision(case_id, ExtendForm, "extend",
                      lambda case, form: services.extend(case, current_user, form.reason.data),
                      lambda case: _("Extended: the new due date is %(date)s. The customer is told why.",
-                                    date=_day(case.due_on)))
+                                    date=day(case.due_on)))
 
 
 @staff_bp.post("/<int:case_id>/answer")

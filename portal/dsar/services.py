@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import abort
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from portal import audit, mail
 from portal.auth.models import Identity
@@ -59,8 +60,6 @@ def file_request(customer: Customer, identity: Identity, kind: str, text: str) -
 
 def customer_requests(customer_id: int, limit: int = 50) -> list[DataSubjectRequest]:
     """The customer's requests, newest first, with their answers (2 queries)."""
-    from sqlalchemy.orm import selectinload
-
     return list(db.session.scalars(
         select(DataSubjectRequest).where(DataSubjectRequest.customer_id == customer_id)
         .options(selectinload(DataSubjectRequest.answers))
