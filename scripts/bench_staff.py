@@ -60,13 +60,13 @@ FILL = [
     """INSERT INTO audit_events (seq, at, kind, actor_identity_id, customer_id, data, prev_hash, hash, key_id)
        SELECT g, (now() at time zone 'utc') - make_interval(secs => :events - g),
               (ARRAY['sign_in','data_exported','recording_downloaded','consent_changed','customer_data_revealed'])[1 + g % 5],
-              CASE WHEN g % 7 = 0 THEN 1 + g % 50 END, 1 + (g * 7919) % :customers, '{}',
+              CASE WHEN g % 7 = 0 THEN 1 + g % 50 END, 1 + (g::bigint * 7919) % :customers, '{}',
               md5((g - 1)::text) || md5((g - 1)::text), md5(g::text) || md5(g::text), 'dev'
        FROM generate_series(1, :events) AS g""",
     "SELECT setval('audit_events_id_seq', (SELECT max(id) FROM audit_events))",
     # open data-subject requests, due over the next 40 days (some overdue), and closed ones
     """INSERT INTO data_subject_requests (customer_id, kind, text, language, status, received_at, due_on)
-       SELECT 1 + (g * 104729) % :customers, 'access', 'Kopia moich danych.', 'pl',
+       SELECT 1 + (g::bigint * 104729) % :customers, 'access', 'Kopia moich danych.', 'pl',
               CASE WHEN g % 4 = 0 THEN 'done' ELSE 'open' END,
               (now() at time zone 'utc') - make_interval(days => g % 40), CURRENT_DATE + (g % 40) - 5
        FROM generate_series(1, :cases) AS g""",
