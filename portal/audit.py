@@ -1,7 +1,11 @@
 """The append-only, hash-chained audit log (SPEC P11).
 
-Each event stores the hash of the one before it, so editing or deleting any row breaks the
-chain at that row; `flask portal verify-audit` walks it and names the first broken event.
+Writers append events without any shared lock: an event is inserted *unsealed* (no `seq`,
+`prev_hash` or `hash` yet), ordered by its id, with a MAC of its own fields under the audit key.
+A sealer (`portal.audit_seal`) then chains the committed events in id order a moment later:
+each sealed event stores the hash of the one before it, so editing or deleting any sealed row
+breaks the chain at that row; `flask portal verify-audit` walks it (from the last verified
+checkpoint, `portal.audit_verify`) and names the first broken event.
 
 The hash is an HMAC-SHA256 (RFC 2104) under PORTAL_AUDIT_KEY, which lives only in the
 environment: someone who can write the table but not read the key cannot recompute the hashes
@@ -15,11 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import ForeignKey, Integer, String, Text, column, select, text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, column, select, text
 from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,26 +31,66 @@ from portal.extensions import db
 
 GENESIS = "0" * 64
 LEGACY = "legacy"  # the key id of events written before the chain was keyed
+PENDING = "audit_events_to_seal"  # session.info flag: this transaction appended events
+# PostgreSQL: the writer's transaction id is assigned *before* its event id is drawn, so a
+# sealer that reads the sequence and then the running transactions sees every writer that may
+# still commit an id below what it read (see portal/audit_seal.py). The subquery's value is used
+# (filter and output), or the planner drops the call and nextval runs first.
+_NEXT_ID = text("SELECT nextval('audit_events_id_seq') AS id, w.xid FROM (SELECT pg_current_xact_id() AS xid "
+                "OFFSET 0) AS w WHERE w.xid IS NOT NULL")
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    # position in the chain; None until the sealer chains the event (ids order the log meanwhile)
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(64), index=True)
     actor_identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"), index=True)
     # the customer whose data the event touched: their activity log shows it
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     data: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(32))
+    # the writer's HMAC over the event's own fields and id: the sealer refuses an event changed
+    # or forged between its write and its sealing
+    mac: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def details(self) -> dict:
         return json.loads(self.data)
+
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None
+
+
+class AuditSealState(db.Model):
+    """The sealer's one row: the horizon it waits on (PostgreSQL), see portal/audit_seal.py."""
+    __tablename__ = "audit_seal_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    horizon_id: Mapped[int | None] = mapped_column(BigInteger)
+    horizon_xids: Mapped[str | None] = mapped_column(Text)
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditCheckpoint(db.Model):
+    """A head that `verify-audit` found intact, kept outside the table it verifies and MACed
+    under the audit key, so the next run walks only the events after it."""
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    # {key id: first seq signed with it} up to this head, so a key dropped too soon is still named
+    key_ids: Mapped[str] = mapped_column(Text)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mac_key_id: Mapped[str] = mapped_column(String(32))
+    mac: Mapped[str] = mapped_column(String(64))
 
 
 def _digest(prev_hash: str, seq: int, at: datetime, kind: str, actor: int | None,
@@ -65,88 +108,69 @@ def _digest(prev_hash: str, seq: int, at: datetime, kind: str, actor: int | None
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
+def _event_mac(event_id: int, at: datetime, kind: str, actor: int | None, customer: int | None,
+               data: str, key_id: str, key: bytes) -> str:
+    """The writer's HMAC-SHA256 over an unsealed event's id and fields (no chain position yet)."""
+    body = json.dumps(["event", event_id, at.isoformat(timespec="microseconds"), kind, actor, customer,
+                       data, key_id], separators=(",", ":"), ensure_ascii=False).encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
 def _keys() -> tuple[str, dict[str, bytes]]:
     return current_app.config["AUDIT_KEY_ID"], current_app.config["AUDIT_KEYS"]
 
 
-def lock_chain() -> None:
-    """Serialize appends so two transactions never extend the same head. A caller that decides
-    whether to append from earlier events takes it first, so its decision holds (PostgreSQL's
-    advisory lock until the transaction ends; SQLite serializes writers by itself)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(7244011)"))
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_chain(*scope: object) -> None:
+    """Serialize callers that decide whether to append from earlier events, so the decision holds
+    until their transaction ends (PostgreSQL's advisory transaction lock; SQLite serializes
+    writers by itself). `scope` narrows the lock (e.g. to one identity); appends themselves take
+    no lock. Without a scope every such caller shares one lock."""
+    if _postgresql():
+        key = int.from_bytes(hashlib.sha256(repr(("audit", *scope)).encode()).digest()[:8], "big", signed=True)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key if scope else 7244011})
 
 
 def record(kind: str, *, actor_id: int | None = None, customer_id: int | None = None,
            **data) -> AuditEvent:
-    """Append an event to the chain inside the current transaction (flushes, never commits)."""
-    lock_chain()
-    head = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    """Append an unsealed event inside the current transaction (flushes, never commits).
+
+    No lock is taken: the event gets its place in the chain when the sealer runs, which
+    happens after this transaction commits (portal/audit_seal.py). Returns the event, with
+    `seq`/`hash` still None.
+    """
     at = utcnow()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     key_id, keys = _keys()
-    event = AuditEvent(
-        seq=seq, at=at, kind=kind, actor_identity_id=actor_id, customer_id=customer_id,
-        data=payload, prev_hash=prev, key_id=key_id,
-        hash=_digest(prev, seq, at, kind, actor_id, customer_id, payload, key_id, keys[key_id]),
-    )
+    event = AuditEvent(at=at, kind=kind, actor_identity_id=actor_id, customer_id=customer_id,
+                       data=payload, key_id=key_id)
+    if _postgresql():
+        event.id = db.session.scalar(_NEXT_ID)
+    else:
+        db.session.add(event)
+        db.session.flush()  # SQLite gives the id on insert; the MAC follows in a second write
+    event.mac = _event_mac(event.id, at, kind, actor_id, customer_id, payload, key_id, keys[key_id])
     db.session.add(event)
     db.session.flush()
+    db.session.info[PENDING] = True
     return event
 
 
-@dataclass
-class Verification:
-    events: int
-    broken_seq: int | None = None
-    reason: str | None = None
-    head: str | None = None  # "SEQ:HASH" of the newest event, for the operator to record
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_seq is None
+def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
+    """Chain the committed unsealed events; see `portal.audit_seal.seal`."""
+    return audit_seal.seal(wait=wait, timeout=timeout)
 
 
-def verify(expected_head: str | None = None, batch: int = 5000) -> Verification:
-    """Walk the whole chain in order; report the first event that does not fit.
+def verify(expected_head: str | None = None, batch: int = 5000, *, full: bool = False,
+           checkpoint: bool = True):
+    """Verify the chain (incrementally from the last checkpoint unless `full`); see
+    `portal.audit_verify.verify`. Returns a `Verification`."""
+    from portal import audit_verify
 
-    Each keyed event must carry the HMAC of its key; a key id that is not configured, or a
-    legacy (unkeyed) event after a keyed one, is a break. Legacy events must be anchored by a
-    keyed event after them, or a writer could re-hash the whole chain as legacy.
-    A chain cannot tell on its own that its newest events were cut off, so the operator may
-    pass a head recorded earlier (`SEQ:HASH`, printed by every run): that event must still be
-    there, unchanged.
-    """
-    anchor_seq, anchor_hash = _parse_head(expected_head) if expected_head else (None, None)
-    _current, keys = _keys()
-    prev, expected_seq, count, keyed = GENESIS, 1, 0, False
-    query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    for event in db.session.scalars(query):
-        count += 1
-        if event.seq != expected_seq:
-            return Verification(count, expected_seq, f"event {expected_seq} is missing")
-        if event.prev_hash != prev:
-            return Verification(count, event.seq, "does not follow the event before it")
-        if event.key_id == LEGACY and keyed:
-            return Verification(count, event.seq, "is unkeyed but follows keyed events")
-        if event.key_id != LEGACY and event.key_id not in keys:
-            return Verification(count, event.seq, f"names the audit key {event.key_id!r}, which is not configured")
-        if not hmac.compare_digest(event.hash, _digest(
-                prev, event.seq, event.at, event.kind, event.actor_identity_id, event.customer_id, event.data,
-                event.key_id, keys.get(event.key_id))):
-            return Verification(count, event.seq, "was changed after it was written")
-        if event.seq == anchor_seq and event.hash != anchor_hash:
-            return Verification(count, event.seq, "differs from the recorded head")
-        keyed = keyed or event.key_id != LEGACY
-        prev, expected_seq = event.hash, expected_seq + 1
-    if count and not keyed:
-        return Verification(count, count, "no keyed event anchors the unkeyed events before it")
-    if anchor_seq is not None and anchor_seq >= expected_seq:
-        return Verification(count, expected_seq, f"events {expected_seq}–{anchor_seq} of the recorded head are missing")
-    return Verification(count, head=f"{expected_seq - 1}:{prev}")
+    return audit_verify.verify(expected_head, batch, full=full, checkpoint=checkpoint)
 
 
 def anchor_legacy(connection) -> int | None:
@@ -177,3 +201,15 @@ def _parse_head(value: str) -> tuple[int, str]:
     if not seq.isdigit() or len(digest) != 64:
         raise ValueError("a head looks like SEQ:HASH, as printed by verify-audit")
     return int(seq), digest
+
+
+def __getattr__(name: str):
+    # `Verification` lives with the verifier; kept importable from here for existing callers
+    if name == "Verification":
+        from portal.audit_verify import Verification
+
+        return Verification
+    raise AttributeError(name)
+
+
+from portal import audit_seal  # noqa: E402,F401  (registers the after-commit sealing)

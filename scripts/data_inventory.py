@@ -3,7 +3,7 @@
 
     python scripts/data_inventory.py > section.md
 
-The output is framed by HTML comments; tests/account/test_registry.py checks that README.md
+The output is framed by HTML comments; tests/transparency/test_registry.py checks that README.md
 holds exactly what this prints, so the README cannot drift from the portal.
 """
 from __future__ import annotations

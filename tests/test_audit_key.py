@@ -154,7 +154,8 @@ def test_events_from_before_the_key_are_anchored_by_the_migration(throwaway_data
                              {"p": prev, "h": digest, "s": event.seq})
                 prev = digest
         db.session.expire_all()
-        broken = audit.verify()
+        # the edit lies before the checkpoint the runs above recorded: a full walk finds it
+        broken = audit.verify(full=True)
         db.session.remove()
         db.engine.dispose()
     assert not broken.ok and broken.broken_seq == 4

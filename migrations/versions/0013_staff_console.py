@@ -2,7 +2,7 @@
 reader (keyset on id under each filter) and for the exact customer look-up
 
 Revision ID: 0013_staff_console
-Revises: 0008_auth2_auth_time_unknown
+Revises: 0010_scale_indexes
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from portal.db_types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0013_staff_console'
-down_revision = '0008_auth2_auth_time_unknown'
+down_revision = '0010_scale_indexes'
 branch_labels = None
 depends_on = None
 
@@ -74,11 +74,9 @@ def upgrade():
         sa.UniqueConstraint('day', name=op.f('uq_dsar_digests_day')),
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.create_index('ix_audit_events_customer_id_id', ['customer_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_events_actor_identity_id_id', ['actor_identity_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_events_kind_id', ['kind', 'id'], unique=False)
         batch_op.create_index('ix_audit_events_at_id', ['at', 'id'], unique=False)
-    op.create_index('ix_customers_email_lower', 'customers', [sa.text('lower(email)')], unique=False)
     op.create_index('ix_customers_phone_digits', 'customers', [sa.text(_digits('phone'))], unique=False)
     op.create_index('ix_customers_tax_id_digits', 'customers', [sa.text(_digits('tax_id'))], unique=False)
 
@@ -86,12 +84,10 @@ def upgrade():
 def downgrade():
     op.drop_index('ix_customers_tax_id_digits', table_name='customers')
     op.drop_index('ix_customers_phone_digits', table_name='customers')
-    op.drop_index('ix_customers_email_lower', table_name='customers')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_at_id')
         batch_op.drop_index('ix_audit_events_kind_id')
         batch_op.drop_index('ix_audit_events_actor_identity_id_id')
-        batch_op.drop_index('ix_audit_events_customer_id_id')
     op.drop_table('dsar_digests')
     with op.batch_alter_table('data_subject_request_answers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_data_subject_request_answers_request_id'))

@@ -22,7 +22,9 @@ from portal.account.models import CorrectionRequest, CorrectionStatus, LegalDisc
 from portal.auth import sessions
 from portal.auth.models import Identity, UserSession
 from portal.customers.identifiers import nip_is_valid
-from portal.customers.models import Customer, CustomerKind, Recording, Room
+from portal.customers.models import Customer, CustomerKind, Room
+from portal.customers.totals import totals as recording_totals
+from portal.queues import status_is
 from portal.db_types import local_today, utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
@@ -61,9 +63,8 @@ def owned_account(identity: Identity) -> OwnedAccount | None:
         return None
     customer = db.session.get(Customer, identity.customer_id)
     rooms = db.session.scalar(select(func.count(Room.id)).where(Room.customer_id == customer.id))
-    recordings = db.session.scalar(
-        select(func.count(Recording.id)).join(Room).where(Room.customer_id == customer.id)
-    )
+    # kept by database triggers (portal.customers.totals): no recording is read
+    recordings, _bytes = recording_totals(customer.id)
     delegates = db.session.scalar(
         select(func.count(Delegate.id)).where(
             Delegate.customer_id == customer.id,
@@ -284,7 +285,8 @@ def staff_corrections(pending: bool, cursor: int | None, size: int = inventory.P
     """Waiting requests oldest first (they have waited longest), or decided ones newest first."""
     query = select(CorrectionRequest).options(selectinload(CorrectionRequest.customer))
     if pending:
-        query = query.where(CorrectionRequest.status == CorrectionStatus.PENDING).order_by(CorrectionRequest.id)
+        # spelled as ix_correction_requests_pending's predicate: only waiting requests are read
+        query = query.where(status_is(CorrectionRequest.status, CorrectionStatus.PENDING)).order_by(CorrectionRequest.id)
         if cursor is not None:
             query = query.where(CorrectionRequest.id > cursor)
     else:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from portal import addresses, audit
 from portal.auth import claims as provider_claims
@@ -110,9 +110,11 @@ def _waiting_for(identity: Identity, email: str) -> trust.Waiting:
     """What waits for this e-mail and is not bound yet (a customer only if this identity has none)."""
     customers = []
     if identity.customer_id is None:
-        owned = select(Identity.customer_id).where(Identity.customer_id.is_not(None))
+        # NOT EXISTS, not NOT IN: an anti-join per matching customer on identities(customer_id),
+        # where NOT IN would read every identity that owns a customer (issue 15)
+        owned = exists().where(Identity.customer_id == Customer.id)
         customers = _same(db.session.scalars(
-            select(Customer).where(_spelled(Customer.email, email), Customer.id.not_in(owned))
+            select(Customer).where(_spelled(Customer.email, email), ~owned)
         ), email)
     delegates = _same(db.session.scalars(
         select(Delegate).where(

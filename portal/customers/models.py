@@ -127,7 +127,9 @@ class Recording(db.Model):
     __table_args__ = (UniqueConstraint("room_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    # indexed by ix_recordings_room_keyset (room_id, id), see portal/indexes.py: a second index on
+    # room_id alone would tempt the planner to fetch a room's every recording and sort them
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"))
     key: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

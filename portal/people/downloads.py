@@ -59,8 +59,9 @@ def record_download(access: RecordingAccess, identity: Identity, *, mode: str, s
     continues a download already logged (see the module docstring). A request without a session id
     is always logged."""
     tag = session_tag(session_id)
-    # appends are serialized, so two parallel first ranges of one playback log it once
-    audit.lock_chain()
+    # this person's download decisions are serialized, so two parallel first ranges of one
+    # playback log it once
+    audit.lock_chain("recording_downloaded", identity.id)
     if tag is not None and _already_logged(access, identity, mode, tag):
         return False
     audit.record("recording_downloaded", actor_id=identity.id, customer_id=access.customer_id,

@@ -1,7 +1,9 @@
 """The staff home: each role's queues with how many wait and since when (SPEC P11).
 
-Counts stop at 1000 ("1000+"): a queue that long needs attention, not an exact number, and a
-bounded count stays cheap however long it grows. All of a role's queues are read in one statement.
+Counts stop at portal.queues.COUNT_CAP ("1000+"): a queue that long needs attention, not an exact
+number, and a bounded count stays cheap however long it grows. Statuses are spelled as the partial
+indexes' predicates (portal.queues.status_is), so PostgreSQL can use them.
+All of a role's queues are read in one statement.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from portal.dsar.models import DataSubjectRequest, RequestStatus
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import AccessRequest, AccessRequestStatus
+from portal.queues import COUNT_CAP, status_is
 from portal.termination.models import TerminationRequest, TerminationStatus
 from portal.web.i18n import _l
 
-CAP = 1000
+CAP = COUNT_CAP
 
 
 @dataclass(frozen=True)
@@ -34,16 +37,16 @@ class Queue:
 
 QUEUES = (
     Queue("moderation", _l("Access requests to decide"), "moderation.queue", "moderator", AccessRequest,
-          AccessRequest.status == AccessRequestStatus.PENDING, AccessRequest.created_at),
+          status_is(AccessRequest.status, AccessRequestStatus.PENDING), AccessRequest.created_at),
     Queue("dsar", _l("Data-subject requests"), "dsar_staff.queue", "privacy_officer", DataSubjectRequest,
-          DataSubjectRequest.status == RequestStatus.OPEN, DataSubjectRequest.received_at),
+          status_is(DataSubjectRequest.status, RequestStatus.OPEN), DataSubjectRequest.received_at),
     Queue("terminations", _l("Terminations to confirm"), "termination_staff.queue", "privacy_officer",
-          TerminationRequest, (TerminationRequest.status == TerminationStatus.REQUESTED)
+          TerminationRequest, status_is(TerminationRequest.status, TerminationStatus.REQUESTED)
           & TerminationRequest.confirmed_at.is_(None), TerminationRequest.requested_at),
     Queue("corrections", _l("Correction requests"), "account_staff.corrections", "privacy_officer",
-          CorrectionRequest, CorrectionRequest.status == CorrectionStatus.PENDING, CorrectionRequest.created_at),
+          CorrectionRequest, status_is(CorrectionRequest.status, CorrectionStatus.PENDING), CorrectionRequest.created_at),
     Queue("undelivered_mail", _l("Undelivered e-mail"), "staff.undelivered_mail", "privacy_officer", OutboxMessage,
-          OutboxMessage.status == "parked", OutboxMessage.created_at),
+          status_is(OutboxMessage.status, "parked"), OutboxMessage.created_at),
 )
 
 

@@ -28,14 +28,13 @@ def normalise_digits(value: str) -> str:
     return "".join(ch for ch in value if ch.isascii() and ch.isdigit())
 
 
+# (customer_id, id) and lower(customers.email) are portal/indexes.py's (migration 0010_scale_indexes)
 AUDIT_INDEXES = (
-    Index("ix_audit_events_customer_id_id", AuditEvent.customer_id, AuditEvent.id),
     Index("ix_audit_events_actor_identity_id_id", AuditEvent.actor_identity_id, AuditEvent.id),
     Index("ix_audit_events_kind_id", AuditEvent.kind, AuditEvent.id),
     Index("ix_audit_events_at_id", AuditEvent.at, AuditEvent.id),
 )
 CUSTOMER_INDEXES = (
-    Index("ix_customers_email_lower", func.lower(Customer.email)),
     Index("ix_customers_phone_digits", digits_of(Customer.phone)),
     Index("ix_customers_tax_id_digits", digits_of(Customer.tax_id)),
 )

@@ -20,7 +20,7 @@ def run_due(today) -> None:
     Exits 1 when a termination could not be completed (e.g. a file that cannot be deleted);
     running again finishes what is left.
     """
-    from portal import mail
+    from portal import audit, mail
     from portal.db_types import local_today
     from portal.termination import services
 
@@ -39,5 +39,7 @@ def run_due(today) -> None:
     if queued:
         # the customers' receipts go out now; `portal send-mail` retries any that fail
         mail.deliver_due(only=queued)
+    # chain any audit events an earlier after-commit seal had to leave (another sealer was busy)
+    audit.seal(wait=True, timeout=30.0)
     if report.count("in_progress"):
         sys.exit(1)

@@ -28,6 +28,8 @@ from portal import audit
 from portal.auth.models import Identity
 from portal.auth.sessions import revoke_identity_sessions
 from portal.customers.models import Contract, ContractStatus, Customer, Recording, Room
+from portal.customers.totals import totals as recording_totals
+from portal.queues import bounded_count, status_is
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose
@@ -125,10 +127,8 @@ class Consequences:
 
 
 def consequences(customer: Customer, today: date) -> Consequences:
-    count, total = db.session.execute(
-        select(func.count(Recording.id), func.coalesce(func.sum(Recording.size_bytes), 0))
-        .join(Room).where(Room.customer_id == customer.id)
-    ).one()
+    # kept by database triggers (portal.customers.totals): no recording is read
+    count, total = recording_totals(customer.id)
     delegates = db.session.scalars(
         select(Delegate).where(Delegate.customer_id == customer.id,
                                Delegate.status.in_(LIVE_DELEGATE_STATUSES)).order_by(Delegate.name, Delegate.id)
@@ -275,22 +275,29 @@ def service_labels(contract: Contract | None) -> list:
 class QueuePage:
     items: list[TerminationRequest]
     next_after: int | None
+    # open requests, counted up to portal.queues.COUNT_CAP + 1 ("1000+"); None on the closed tab
+    open_total: int | None = None
 
 
 def staff_queue(show: str = "open", after: int | None = None, limit: int = 50) -> QueuePage:
     """Termination requests for the privacy officers: open ones oldest first (the nearest
     confirmation deadline first), closed ones newest first; keyset-paginated by id."""
     query = select(TerminationRequest).options(joinedload(TerminationRequest.customer))
+    open_total = None
     if show == "closed":
         query = query.where(TerminationRequest.status.not_in(OPEN_STATUSES)).order_by(TerminationRequest.id.desc())
         if after is not None:
             query = query.where(TerminationRequest.id < after)
     else:
-        query = query.where(TerminationRequest.status.in_(OPEN_STATUSES)).order_by(TerminationRequest.id)
+        # spelled as ix_termination_requests_open's predicate: only open requests are read
+        is_open = status_is(TerminationRequest.status, *OPEN_STATUSES)
+        open_total = bounded_count(select(TerminationRequest.id).where(is_open))
+        query = query.where(is_open).order_by(TerminationRequest.id)
         if after is not None:
             query = query.where(TerminationRequest.id > after)
     items = list(db.session.scalars(query.limit(limit + 1)).unique())
-    return QueuePage(items[:limit], items[limit - 1].id if len(items) > limit else None)
+    return QueuePage(items[:limit], items[limit - 1].id if len(items) > limit else None,
+                     open_total)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ its event kinds in portal.audit_kinds with `register_kind()`; a kind nobody regi
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
 from portal.audit import AuditEvent
@@ -68,7 +68,9 @@ def _approved(delegate_id, by=None):
     conditions = [AccessRequest.delegate_id == delegate_id, AccessRequest.status == AccessRequestStatus.APPROVED]
     if by is not None:
         conditions.append(AccessRequest.decided_at <= by)
-    return exists().where(*conditions)
+    # `by` is a column of a query two levels up (the audit event): only access_requests is this
+    # subquery's own; auto-correlation reaches the enclosing query alone, and would cross-join it
+    return exists().where(*conditions).correlate_except(AccessRequest)
 
 
 def had_access(at=None):
@@ -88,18 +90,19 @@ def had_access(at=None):
 
 def belongs_to(customer_id: int):
     """The condition selecting this customer's audit events: those recorded with their id, and the
-    sign-ins of their authorized persons while the person had access (GDPR art. 15(1))."""
-    delegate_signed_in = exists().where(
+    sign-ins of their authorized persons while the person had access (GDPR art. 15(1)).
+
+    The definition, for checks on one event; lists read `page_ids()`, which selects the same
+    events without reading anyone else's."""
+    return or_(AuditEvent.customer_id == customer_id, and_(AuditEvent.kind == "sign_in", _delegate_signed_in(customer_id)))
+
+
+def _delegate_signed_in(customer_id: int):
+    return exists().where(
         Delegate.customer_id == customer_id,
         Delegate.identity_id == AuditEvent.actor_identity_id,
         had_access(AuditEvent.at),
     )
-    return or_(AuditEvent.customer_id == customer_id, and_(AuditEvent.kind == "sign_in", delegate_signed_in))
-
-
-def customer_events(customer_id: int) -> Select:
-    """Every audit event of this customer, newest first (keyset on `seq`)."""
-    return select(AuditEvent).where(belongs_to(customer_id)).order_by(AuditEvent.seq.desc())
 
 
 def filtered(query: Select, group: str | None) -> Select:
@@ -108,6 +111,46 @@ def filtered(query: Select, group: str | None) -> Select:
     if group == "other":
         return query.where(AuditEvent.kind.not_in(sorted(registered_kinds())))
     return query.where(AuditEvent.kind.in_(kinds_in(group)))
+
+
+def _newest(query: Select, before: int | None, limit: int) -> Select:
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    return query.order_by(AuditEvent.id.desc()).limit(limit)
+
+
+def page_ids(customer_id: int, limit: int, before: int | None = None, group: str | None = None) -> Select:
+    """The ids of the customer's `limit` newest events below the id `before` (in `group`), newest first.
+
+    The events `belongs_to()` selects, as a union of keyset branches, each read from its own index
+    with its own LIMIT, so a page costs the same however many events other customers have
+    (issue 15): the customer's own events (audit_events(customer_id, id)), and per person who ever
+    was one of their authorized persons, that person's sign-ins while they had access
+    (audit_events(actor_identity_id, kind, id)). Ordered by `id`, which every event has from its
+    insert, in the order events were written.
+    """
+    own = _newest(filtered(select(AuditEvent.id).where(AuditEvent.customer_id == customer_id), group),
+                  before, limit).subquery()
+    persons = (select(Delegate.identity_id).where(Delegate.customer_id == customer_id,
+                                                 Delegate.identity_id.is_not(None)).distinct().subquery())
+    signed_in = filtered(select(AuditEvent.id).where(AuditEvent.kind == "sign_in",
+                                                    _delegate_signed_in(customer_id)), group)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # one index range per person: LATERAL gives each its own ORDER BY ... LIMIT
+        per_person = _newest(signed_in.where(AuditEvent.actor_identity_id == persons.c.identity_id),
+                             before, limit).lateral()
+        delegates = select(per_person.c.id).select_from(persons).join(per_person, true())
+    else:  # SQLite has no LATERAL; its planner reads the (few) persons' index ranges and merges them
+        delegates = select(_newest(signed_in.where(AuditEvent.actor_identity_id.in_(select(persons.c.identity_id))),
+                                   before, limit).subquery().c.id)
+    both = union(select(own.c.id), delegates).subquery()
+    return select(both.c.id).order_by(both.c.id.desc()).limit(limit)
+
+
+def customer_events(customer_id: int, limit: int, before: int | None = None, group: str | None = None) -> Select:
+    """The customer's events of one page (see `page_ids()`), newest first."""
+    return (select(AuditEvent).where(AuditEvent.id.in_(page_ids(customer_id, limit, before, group)))
+            .order_by(AuditEvent.id.desc()))
 
 
 class Actors:

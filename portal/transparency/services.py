@@ -51,18 +51,15 @@ def record_export(customer: Customer, identity: Identity, fmt: str) -> None:
 @dataclass
 class ActivityPage:
     events: list[AuditEvent]
-    next_before: int | None  # the `seq` to continue below, when there are older events
+    next_before: int | None  # the event id to continue below, when there are older events
     actors: activity.Actors
 
 
 def activity_page(customer_id: int, group: str | None, before: int | None,
                   size: int = inventory.PAGE_SIZE) -> ActivityPage:
-    """One page of the customer's activity log, newest first (keyset on the audit sequence)."""
-    query = activity.filtered(activity.customer_events(customer_id), group)
-    if before is not None:
-        query = query.where(AuditEvent.seq < before)
-    events = list(db.session.scalars(query.limit(size + 1)))
+    """One page of the customer's activity log, newest first (keyset on the event id)."""
+    events = list(db.session.scalars(activity.customer_events(customer_id, size + 1, before, group)))
     more = len(events) > size
     events = events[:size]
-    return ActivityPage(events, events[-1].seq if more else None,
+    return ActivityPage(events, events[-1].id if more else None,
                         activity.Actors(customer_id, {e.actor_identity_id for e in events}))

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import format_date, format_datetime, format_timedelta
 
-from portal.web.i18n import ngettext
+from portal.queues import COUNT_CAP, is_over
+from portal.web.i18n import _, ngettext
 
 MOMENT = "d MMMM y, HH:mm"
 DAY = "d MMMM y"
@@ -79,7 +80,17 @@ def within_hours(n: int) -> str:
 
 
 def pending_requests(n: int) -> str:
+    """A queue's bounded count (portal.queues): beyond the cap it says "1000+"."""
+    if is_over(n):
+        return _("%(cap)s+ requests wait for a decision.", cap=COUNT_CAP)
     return ngettext("%(num)s request waits for a decision.", "%(num)s requests wait for a decision.", n)
+
+
+def open_terminations(n: int) -> str:
+    """The privacy officers' queue's bounded count of open termination requests."""
+    if is_over(n):
+        return _("%(cap)s+ open requests.", cap=COUNT_CAP)
+    return ngettext("%(num)s open request.", "%(num)s open requests.", n)
 
 
 def overdue_cases(n: int) -> str:
@@ -91,8 +102,8 @@ def days_overdue(n: int) -> str:
 
 
 COUNTS = {f.__name__: f for f in (recordings, other_sessions_ended, older_sessions_not_listed, persons_asking,
-                                   unchanged_paragraphs, days_left, within_hours, pending_requests, overdue_cases,
-                                   days_overdue)}
+                                   unchanged_paragraphs, days_left, within_hours, pending_requests,
+                                   open_terminations, overdue_cases, days_overdue)}
 
 
 def init_app(app) -> None:

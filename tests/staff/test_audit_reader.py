@@ -127,3 +127,20 @@ def test_chain_status_of_an_event_against_the_last_checkpoint():
     state = ChainState(head="9:" + "a" * 64, checkpoint_seq=5, checkpoint_at=datetime(2026, 11, 30, tzinfo=UTC))
     assert [state.of(seq) for seq in (1, 5, 6, None)] == [VERIFIED, VERIFIED, AFTER_CHECKPOINT, UNSEALED]
     assert ChainState(head=None, checkpoint_seq=None, checkpoint_at=None).of(1) == AFTER_CHECKPOINT
+
+
+def test_events_up_to_the_last_verify_audit_checkpoint_show_as_verified(officer, events):
+    from portal.audit import AuditCheckpoint
+
+    audit.seal()
+    assert audit.verify().ok  # stores the checkpoint, as `flask portal verify-audit` does
+    checkpoint = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc())).first()
+    page = officer.get("/staff/audit").get_data(as_text=True)
+    chain = dict(re.findall(r'data-seq="(\d+)" data-chain="(\w+)"', page))
+    assert chain[str(checkpoint.seq)] == "verified"
+    assert chain[str(checkpoint.seq + 1)] == "after_checkpoint"  # the page's own reading came after
+
+    checkpoint.seq += 100  # a writer who cannot sign moves the checkpoint past their edits
+    db.session.commit()
+    page = officer.get("/staff/audit").get_data(as_text=True)
+    assert 'data-chain="verified"' not in page and "MAC" in page

@@ -97,3 +97,32 @@ def test_declined_and_rejected_strangers_are_access_requests_not_authorized_pers
         ("Jan Zatwierdzony", "approved"), ("Rafał Niezatwierdzony", "rejected"), ("Zenon Odrzucony", "declined")]
     assert "Jan Zatwierdzony" in section
     assert "Zenon Odrzucony" not in section and "Rafał Niezatwierdzony" not in section
+
+
+def test_a_sign_in_before_the_approval_is_none_of_the_customers_log(app, customer):
+    """Access starts when the request is approved: the person's sign-in while they were still waiting
+    is not in the log, the one after the approval is (even though later events exist)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal import audit
+    from portal.audit import AuditEvent
+    from portal.db_types import utcnow
+    from portal.people.models import AccessRequestStatus, DelegateStatus
+    from portal.transparency import services
+
+    now = utcnow()
+    person = factories.identity()
+    delegate = factories.delegate(customer, person, rooms=[customer.board], status=DelegateStatus.ACTIVE)
+    delegate.created_at = now - timedelta(hours=3)
+    db.session.add(AccessRequest(customer_id=customer.id, delegate_id=delegate.id, origin="person",
+                                 status=AccessRequestStatus.APPROVED, created_at=now - timedelta(hours=3),
+                                 decided_at=now - timedelta(hours=1)))
+    waiting = audit.record("sign_in", actor_id=person.id, provider="mcx")
+    db.session.execute(update(AuditEvent).where(AuditEvent.id == waiting.id).values(at=now - timedelta(hours=2)))
+    approved = audit.record("sign_in", actor_id=person.id, provider="mcx")
+    db.session.commit()
+
+    shown = [e.id for e in services.activity_page(customer.id, None, None).events]
+    assert approved.id in shown and waiting.id not in shown

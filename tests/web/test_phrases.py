@@ -25,13 +25,15 @@ POLISH_FORMS = {
     "days_left": ("został 1 dzień", "zostały 2 dni", "zostało 5 dni", "zostały 22 dni", "zostało 25 dni"),
     "within_hours": ("godziny", "godzin", "godzin", "godzin", "godzin"),
     "pending_requests": ("prośba czeka", "prośby czekają", "próśb czeka", "prośby czekają", "próśb czeka"),
+    "open_terminations": ("otwarte wypowiedzenie", "otwarte wypowiedzenia", "otwartych wypowiedzeń",
+                          "otwarte wypowiedzenia", "otwartych wypowiedzeń"),
     "overdue_cases": ("wniosek RODO jest", "wnioski RODO są", "wniosków RODO jest", "wnioski RODO są",
                       "wniosków RODO jest"),
     "days_overdue": ("1 dzień po terminie", "2 dni po terminie", "5 dni po terminie", "22 dni po terminie",
                      "25 dni po terminie"),
 }
 ENGLISH_SINGULAR = re.compile(r"\b1 (recording|other session was|older session is|person asks|unchanged paragraph"
-                              r"|day left|hour|request waits|data-subject request is|day overdue)\b")
+                              r"|day left|hour|request waits|open request|data-subject request is|day overdue)\b")
 
 
 def test_every_count_phrase_is_known_to_this_test():
@@ -112,3 +114,18 @@ def test_the_export_file_is_named_by_the_warsaw_day(app):
 
     anna = factories.customer()
     assert filename(anna, datetime(2025, 12, 31, 23, 30, tzinfo=UTC)).endswith("-2026-01-01.json")
+
+
+@pytest.mark.parametrize("name, polish, english", [
+    ("pending_requests", "1000+ próśb czeka na decyzję.", "1000+ requests wait for a decision."),
+    ("open_terminations", "1000+ otwartych wypowiedzeń.", "1000+ open requests."),
+])
+def test_a_queue_count_beyond_the_cap_says_1000_plus(app, name, polish, english):
+    """Queue counts stop at 1001 rows (portal.queues.bounded_count); the page does not pretend to know more."""
+    phrase = phrases.COUNTS[name]
+    with app.test_request_context():
+        with force_locale("pl"):
+            assert phrase(1001) == polish
+            assert "1000 " in phrase(1000)
+        with force_locale("en"):
+            assert phrase(1001) == english

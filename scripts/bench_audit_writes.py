@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Benchmark audited writes and verify-audit on PostgreSQL: the old chain (one global lock held
+to commit) side by side with unsealed writes plus the sealer, in the same run.
+
+    python scripts/bench_audit_writes.py                                  # writers 1, 2, 8; 4 s each
+    python scripts/bench_audit_writes.py --seconds 8 --verify-base 900000 --verify-new 100000
+
+Needs a PostgreSQL server; the database named by --url is dropped and created afresh, then
+migrated by the project's own migrations. Each writer is a thread with its own session doing
+audited writes, each in its own transaction (`audit.record(...)` then commit), optionally with
+--work milliseconds of simulated work inside the transaction after the event is recorded (so
+the old design holds its lock through it, as a real request would). Latency is from the start of
+the transaction until `commit()` returns, which includes the new design's after-commit sealing
+attempt. The old design is a reference copy of `record()` as it was before sealing (below).
+
+Then verify-audit: a chain of --verify-base events is verified once (leaving a checkpoint),
+--verify-new events are added, and the incremental run is timed against a full walk.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+KEY_ID, KEY = "bench", b"bench-audit-key-0123456789abcdef0123456789"
+
+
+def build(url: str):
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["PORTAL_SECRET_KEY"] = "bench-secret-key-" + "x" * 40  # nothing written into the checkout
+    os.environ["PORTAL_AUDIT_KEY"] = f"{KEY_ID}:{KEY.decode()}"
+    from portal import create_app
+    from portal.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://" + url.split("://", 1)[1],
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 5},
+                      "OIDC_PROVIDERS": [], "RECORDINGS_DIR": tempfile.mkdtemp()})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return app
+
+
+def old_record(kind: str, **data):
+    """The reference: `audit.record` before sealing (git main), one advisory lock held to commit."""
+    from sqlalchemy import select, text
+
+    from portal.audit import AuditEvent, _digest
+    from portal.db_types import utcnow
+    from portal.extensions import db
+
+    db.session.execute(text("SELECT pg_advisory_xact_lock(7244011)"))
+    head = db.session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
+                              .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    seq, prev = (head.seq + 1, head.hash) if head else (1, "0" * 64)
+    at = utcnow()
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    event = AuditEvent(seq=seq, at=at, kind=kind, data=payload, prev_hash=prev, key_id=KEY_ID,
+                       hash=_digest(prev, seq, at, kind, None, None, payload, KEY_ID, KEY))
+    db.session.add(event)
+    db.session.flush()
+
+
+def new_record(kind: str, **data):
+    from portal import audit
+
+    audit.record(kind, **data)
+
+
+def reset(app) -> None:
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_events, audit_seal_state, audit_checkpoints RESTART IDENTITY"))
+
+
+def run_writers(app, record, writers: int, seconds: float, work: float) -> dict:
+    from portal.extensions import db
+
+    latencies: list[list[float]] = [[] for _ in range(writers)]
+    start = threading.Barrier(writers + 1)
+    stop_at = [0.0]
+
+    def writer(n: int) -> None:
+        with app.app_context():
+            db.session.execute(db.text("SELECT 1"))  # connect before the clock starts
+            db.session.commit()
+            start.wait()
+            i = 0
+            while time.perf_counter() < stop_at[0]:
+                began = time.perf_counter()
+                record("bench_write", writer=n, number=i)
+                if work:
+                    time.sleep(work)
+                db.session.commit()
+                latencies[n].append(time.perf_counter() - began)
+                i += 1
+            db.session.remove()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.perf_counter() + 0.3 + seconds
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    all_ms = sorted(x * 1000 for lat in latencies for x in lat)
+    return {"rate": len(all_ms) / elapsed, "p50": statistics.median(all_ms),
+            "p95": all_ms[int(len(all_ms) * 0.95) - 1], "n": len(all_ms)}
+
+
+def _process_writer(app, record, n: int, work: float, barrier, stop_at, out) -> None:
+    from portal.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's connections stay the parent's
+        db.session.execute(db.text("SELECT 1"))
+        db.session.commit()
+        barrier.wait()
+        latencies, i = [], 0
+        while time.perf_counter() < stop_at.value:
+            began = time.perf_counter()
+            record("bench_write", writer=n, number=i)
+            if work:
+                time.sleep(work)
+            db.session.commit()
+            latencies.append(time.perf_counter() - began)
+            i += 1
+        db.session.remove()
+    out.put(latencies)
+
+
+def run_processes(app, record, writers: int, seconds: float, work: float) -> dict:
+    """As run_writers, with each writer a forked process (as gunicorn workers are): no shared GIL."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    barrier, out, stop_at = ctx.Barrier(writers + 1), ctx.Queue(), ctx.Value("d", 0.0)
+    stop_at.value = time.perf_counter() + 3600
+    procs = [ctx.Process(target=_process_writer, args=(app, record, n, work, barrier, stop_at, out))
+             for n in range(writers)]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    began = time.perf_counter()
+    stop_at.value = began + seconds
+    results = [out.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    elapsed = time.perf_counter() - began
+    all_ms = sorted(x * 1000 for lat in results for x in lat)
+    return {"rate": len(all_ms) / elapsed, "p50": statistics.median(all_ms),
+            "p95": all_ms[int(len(all_ms) * 0.95) - 1], "n": len(all_ms)}
+
+
+def seal_lag(app) -> tuple[int, float]:
+    """Events still unsealed when the writers stopped, and the time to seal them."""
+    from sqlalchemy import func, select
+
+    from portal import audit
+    from portal.audit import AuditEvent
+    from portal.extensions import db
+
+    with app.app_context():
+        waiting = db.session.scalar(select(func.count()).where(AuditEvent.seq.is_(None)))
+        began = time.perf_counter()
+        audit.seal(wait=True, timeout=120)
+        took = time.perf_counter() - began
+        assert db.session.scalar(select(func.count()).where(AuditEvent.seq.is_(None))) == 0
+        assert audit.verify(checkpoint=False).ok
+        db.session.remove()
+    return waiting, took
+
+
+def load_chain(app, count: int, first_seq: int, prev: str, start_at: datetime) -> str:
+    """Append `count` sealed events with valid HMACs by COPY (as a busy day would leave them)."""
+    from portal.audit import _digest
+    from portal.extensions import db
+
+    buf, seq = io.StringIO(), first_seq
+    for i in range(count):
+        at = start_at + timedelta(milliseconds=i)
+        data = json.dumps({"number": i}, separators=(",", ":"))
+        digest = _digest(prev, seq, at, "bench_write", None, None, data, KEY_ID, KEY)
+        buf.write(f"{seq}\t{seq}\t{at.isoformat()}\tbench_write\t{data}\t{prev}\t{digest}\t{KEY_ID}\n")
+        prev, seq = digest, seq + 1
+    with app.app_context():
+        raw = db.engine.raw_connection()
+        try:
+            with raw.cursor() as cur:
+                with cur.copy("COPY audit_events (id, seq, at, kind, data, prev_hash, hash, key_id) FROM STDIN") as copy:
+                    copy.write(buf.getvalue())
+                cur.execute("SELECT setval('audit_events_id_seq', %s)", (seq - 1,))
+            raw.commit()
+        finally:
+            raw.close()
+        db.engine.dispose()
+    return prev
+
+
+def timed_verify(app, **options) -> tuple[float, object]:
+    from portal import audit
+    from portal.extensions import db
+
+    with app.app_context():
+        began = time.perf_counter()
+        result = audit.verify(**options)
+        took = time.perf_counter() - began
+        db.session.remove()
+    assert result.ok, result
+    return took, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/portal_bench_audit")
+    parser.add_argument("--writers", default="1,2,8")
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--work", default="0,10", help="milliseconds of work inside each transaction")
+    parser.add_argument("--processes", action="store_true",
+                        help="writers are forked processes (as gunicorn workers) instead of threads")
+    parser.add_argument("--verify-base", type=int, default=400_000)
+    parser.add_argument("--verify-new", type=int, default=100_000)
+    args = parser.parse_args()
+    app = build(args.url)
+
+    run = run_processes if args.processes else run_writers
+    with app.app_context():
+        from portal.extensions import db
+
+        db.engine.dispose()
+    print("audited writes on PostgreSQL: old = one advisory lock held to commit; new = unsealed + sealer; "
+          f"writers are {'processes' if args.processes else 'threads'}")
+    print(f"{'writers':>7} {'work':>5} | {'old w/s':>8} {'p50 ms':>7} {'p95 ms':>7} | "
+          f"{'new w/s':>8} {'p50 ms':>7} {'p95 ms':>7} | {'x':>5} | unsealed at stop, sealed in")
+    for work in (float(w) / 1000 for w in args.work.split(",")):
+        for writers in (int(n) for n in args.writers.split(",")):
+            reset(app)
+            old = run(app, old_record, writers, args.seconds, work)
+            reset(app)
+            new = run(app, new_record, writers, args.seconds, work)
+            waiting, took = seal_lag(app)
+            print(f"{writers:>7} {work * 1000:>3.0f}ms | {old['rate']:>8.0f} {old['p50']:>7.1f} {old['p95']:>7.1f} | "
+                  f"{new['rate']:>8.0f} {new['p50']:>7.1f} {new['p95']:>7.1f} | {new['rate'] / old['rate']:>5.1f} | "
+                  f"{waiting} events, {took * 1000:.0f} ms", flush=True)
+
+    reset(app)
+    print(f"\nverify-audit: {args.verify_base:,} events verified earlier (checkpoint), then {args.verify_new:,} new")
+    start_at = datetime(2026, 1, 1, tzinfo=UTC)
+    head = load_chain(app, args.verify_base, 1, "0" * 64, start_at)
+    first, _ = timed_verify(app, full=True)  # leaves the checkpoint
+    load_chain(app, args.verify_new, args.verify_base + 1, head, start_at + timedelta(days=1))
+    incremental, result = timed_verify(app)
+    full, whole = timed_verify(app, full=True, checkpoint=False)
+    total = args.verify_base + args.verify_new
+    print(f"  incremental (from the checkpoint): {incremental:7.2f} s  ({result.checked:,} events checked)")
+    print(f"  full walk:                         {full:7.2f} s  ({whole.checked:,} events checked, "
+          f"{total / full:,.0f} events/s; 20 M events ≈ {20_000_000 / (total / full) / 60:.1f} min)")
+    print(f"  first full walk of the base:       {first:7.2f} s")
+
+
+if __name__ == "__main__":
+    main()
