@@ -11,8 +11,15 @@ Each download occupies one thread for as long as the client reads: workers × th
 many people can download (or otherwise wait on the portal) at the same moment.
 Environment: PORTAL_BIND (0.0.0.0:8000), PORTAL_WORKERS (2), PORTAL_THREADS (8: below the 15
 database connections SQLAlchemy pools per process, so no thread ever waits for a connection).
+
+Metrics (GET /metrics, portal/observability/metrics.py) from several workers: prometheus_client's
+multiprocess mode keeps each worker's counters in files under PROMETHEUS_MULTIPROC_DIR (default
+<tmp>/mcx-portal-metrics-<master pid>; or a directory of the instance's own, e.g.
+/run/mcx-portal/metrics), emptied when gunicorn starts; a worker that exits is marked dead. Must be set before the app is imported: this file runs first.
 """
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("PORTAL_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("PORTAL_WORKERS", "2"))
@@ -25,3 +32,20 @@ keepalive = 5
 # relies on them: a request line and each header field stay within these sizes
 limit_request_line = 4094
 limit_request_field_size = 8190
+
+# prometheus_client reads the variable when it is first imported, in each worker
+# (this file is read by the master: its pid keeps two instances on one host apart)
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"mcx-portal-metrics-{os.getpid()}"))
+
+
+def on_starting(server):
+    """Counters of a previous run would be added to this one's: start from an empty directory."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

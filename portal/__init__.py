@@ -6,7 +6,8 @@ from pathlib import Path
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("auth", "account", "transparency", "consents", "people", "termination", "dsar", "staff")
+DOMAINS = ("auth", "account", "transparency", "consents", "people", "termination", "recordings", "dsar",
+           "staff")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -76,6 +77,10 @@ def create_app(overrides: dict | None = None) -> Flask:
             app.register_blueprint(blueprint)
     nav.init_app(app)
     notices.init_app(app)
+
+    from portal import observability
+
+    observability.init_app(app)
 
     from portal import cli
 

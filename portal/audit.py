@@ -29,6 +29,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.db_types import UTCDateTime, utcnow
 from portal.extensions import db
 
+# Callables returning details every event gets besides its own (the request id: portal/observability).
+# Kept apart from the chain: the details are hashed like any others.
+DETAIL_HOOKS: list = []
+
 GENESIS = "0" * 64
 LEGACY = "legacy"  # the key id of events written before the chain was keyed
 PENDING = "audit_events_to_seal"  # session.info flag: this transaction appended events
@@ -143,6 +147,8 @@ def record(kind: str, *, actor_id: int | None = None, customer_id: int | None = 
     `seq`/`hash` still None.
     """
     at = utcnow()
+    for hook in DETAIL_HOOKS:
+        data = {**hook(), **data}
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     key_id, keys = _keys()
     event = AuditEvent(at=at, kind=kind, actor_identity_id=actor_id, customer_id=customer_id,

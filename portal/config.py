@@ -132,6 +132,31 @@ def _audit_keys(env: dict[str, str], instance: Path, production: bool) -> tuple[
     return next(iter(keys)), keys
 
 
+def _log_format(env: dict[str, str], production: bool) -> str:
+    value = env.get("PORTAL_LOG_FORMAT", "json" if production else "text").strip().lower()
+    if value not in ("json", "text"):
+        raise ConfigError("PORTAL_LOG_FORMAT must be json or text.")
+    return value
+
+
+def _recordings_store(env: dict[str, str]) -> dict:
+    """PORTAL_RECORDINGS_URL (s3://bucket/prefix; empty: the local directory), how downloads are
+    served (PORTAL_RECORDINGS_SERVE: `stream` through the portal, or `redirect` to a presigned URL
+    of the object store valid PORTAL_RECORDINGS_PRESIGN_SECONDS)."""
+    url = env.get("PORTAL_RECORDINGS_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ConfigError(f"PORTAL_RECORDINGS_URL must look like s3://bucket/prefix, not {url!r}.")
+    serve = env.get("PORTAL_RECORDINGS_SERVE", "stream").strip().lower()
+    if serve not in ("stream", "redirect"):
+        raise ConfigError("PORTAL_RECORDINGS_SERVE must be stream or redirect.")
+    if serve == "redirect" and not url:
+        raise ConfigError("PORTAL_RECORDINGS_SERVE=redirect needs an object store (PORTAL_RECORDINGS_URL).")
+    return {"RECORDINGS_URL": url, "RECORDINGS_SERVE": serve,
+            "RECORDINGS_PRESIGN_SECONDS": _int(env, "PORTAL_RECORDINGS_PRESIGN_SECONDS", 60, minimum=5)}
+
+
 def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from the environment."""
     env = dict(os.environ if env is None else env)
@@ -170,6 +195,7 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "OIDC_SIGNING_KEY_FILE": _signing_key_file(env, instance),
         "EXTERNAL_URL": external_url,
         "RECORDINGS_DIR": env.get("PORTAL_RECORDINGS_DIR") or str(instance / "recordings"),
+        **_recordings_store(env),
         "SMTP_URL": env.get("PORTAL_SMTP_URL", ""),
         "MAIL_FROM": env.get("PORTAL_MAIL_FROM", "MCX Telecom <prywatnosc@mcx.pl>"),
         # whether the mail server takes non-ASCII local parts (RFC 6531); if not, forms refuse them
@@ -198,6 +224,10 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # a session ends after this long without a request, and at the latest this long after sign-in
         "SESSION_IDLE_MINUTES": _int(env, "PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1),
         "SESSION_MAX_HOURS": _int(env, "PORTAL_SESSION_MAX_HOURS", 12, minimum=1),
+        # GET /metrics answers only with this bearer token (404 when unset)
+        "METRICS_TOKEN": env.get("PORTAL_METRICS_TOKEN", ""),
+        # one JSON object per log line, or plain text (the development default)
+        "LOG_FORMAT": _log_format(env, production),
         "TERMINATION_NOTICE_MONTHS": _int(env, "PORTAL_TERMINATION_NOTICE_MONTHS", 1),
         # how many reverse proxies set X-Forwarded-For/-Proto in front of the portal
         "PROXY_COUNT": _int(env, "PORTAL_PROXY_COUNT", 0),

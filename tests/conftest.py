@@ -109,11 +109,40 @@ def provider_configs(provider, partner_provider):
     ]
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's standalone S3 server on loopback, with a versioned bucket; boto3 in this process
+    talks to it through the standard AWS variables."""
+    from tests.support import s3
+
+    log = open(tmp_path_factory.mktemp("s3") / "moto.log", "w")
+    server = s3.S3Server(free_port(), log).start()
+    earlier = s3.use_in_this_process(server)
+    yield server
+    s3.restore(earlier)
+    server.stop()
+    log.close()
+
+
 @pytest.fixture
-def app(database_url, provider, partner_provider, tmp_path):
+def recordings_backend(request) -> str:
+    """Where the app keeps recordings: "local" (a directory), or "s3" when a test module
+    parametrizes this fixture with `both_backends`."""
+    return getattr(request, "param", "local")
+
+
+# the storage, download, termination and import tests run against both stores (issue 19)
+both_backends = pytest.mark.parametrize("recordings_backend", ["local", "s3"], indirect=True)
+
+
+@pytest.fixture
+def app(database_url, provider, partner_provider, tmp_path, recordings_backend, request):
     recordings = tmp_path / "recordings"
     recordings.mkdir()
-    app = create_app(_config_for(database_url, provider_configs(provider, partner_provider), recordings))
+    config = _config_for(database_url, provider_configs(provider, partner_provider), recordings)
+    if recordings_backend == "s3":
+        config["RECORDINGS_URL"] = request.getfixturevalue("s3_server").fresh_url()
+    app = create_app(config)
     # e-mail written as .eml files (no SMTP configured) stays out of the working tree
     app.instance_path = str(tmp_path / "instance")
     app.test_client_class = BrowserLikeClient

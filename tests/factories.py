@@ -128,9 +128,14 @@ def recording_with_file(in_room: Room, recordings_dir, title: str = "Nagranie", 
     n = next(_seq)
     content = content if content is not None else f"nagranie {n} ".encode() * (n % 7 + 1)
     relative = f"c{in_room.customer_id}/rec{n}.mp4"
-    path = Path(recordings_dir) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    if current_app.config.get("RECORDINGS_URL"):
+        from portal.storage import recording_store
+
+        recording_store().put(relative, content)
+    else:
+        path = Path(recordings_dir) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
     rec = Recording(room_id=in_room.id, key=f"rec{n}", title=title,
                     started_at=datetime(2025, 2, 3, 10, 0, tzinfo=UTC), duration_s=60, file=relative,
                     size_bytes=len(content), sha256=hashlib.sha256(content).hexdigest())

@@ -218,3 +218,23 @@ def test_bad_numbers_are_refused_with_a_clear_message(instance, name, value, say
 def test_session_limits_can_be_set(instance):
     settings = config.load(str(instance), {"PORTAL_SESSION_IDLE_MINUTES": "15", "PORTAL_SESSION_MAX_HOURS": "8"})
     assert (settings["SESSION_IDLE_MINUTES"], settings["SESSION_MAX_HOURS"]) == (15, 8)
+
+
+def test_recordings_stay_in_a_local_directory_unless_an_object_store_is_named(instance):
+    loaded = config.load(str(instance), {})
+    assert (loaded["RECORDINGS_URL"], loaded["RECORDINGS_SERVE"], loaded["LOG_FORMAT"]) == ("", "stream", "text")
+    s3 = config.load(str(instance), {"PORTAL_RECORDINGS_URL": "s3://mcx-recordings/portal",
+                                     "PORTAL_RECORDINGS_SERVE": "redirect"})
+    assert (s3["RECORDINGS_URL"], s3["RECORDINGS_SERVE"]) == ("s3://mcx-recordings/portal", "redirect")
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"PORTAL_RECORDINGS_URL": "https://bucket.example/prefix"}, "PORTAL_RECORDINGS_URL"),
+    ({"PORTAL_RECORDINGS_URL": "s3:///prefix"}, "PORTAL_RECORDINGS_URL"),
+    ({"PORTAL_RECORDINGS_SERVE": "redirect"}, "PORTAL_RECORDINGS_SERVE"),
+    ({"PORTAL_RECORDINGS_SERVE": "sendfile"}, "PORTAL_RECORDINGS_SERVE"),
+    ({"PORTAL_LOG_FORMAT": "xml"}, "PORTAL_LOG_FORMAT"),
+])
+def test_a_wrong_store_serving_or_log_setting_is_named(instance, env, named):
+    with pytest.raises(ConfigError, match=named):
+        config.load(str(instance), env)

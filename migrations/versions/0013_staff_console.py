@@ -2,7 +2,7 @@
 reader (keyset on id under each filter) and for the exact customer look-up
 
 Revision ID: 0013_staff_console
-Revises: 0010_scale_indexes
+Revises: 0012_recording_control
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from portal.db_types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0013_staff_console'
-down_revision = '0010_scale_indexes'
+down_revision = '0012_recording_control'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 
 from portal import audit
@@ -37,6 +38,7 @@ from portal.customers.models import (
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
+from portal.storage import LocalDirectoryStore, StorageError, recording_store
 
 # an import carries what the order form or staff recorded; "portal" events only the portal makes
 IMPORT_CONSENT_SOURCES = (ConsentSource.ORDER_FORM.value, ConsentSource.STAFF.value)
@@ -520,16 +522,25 @@ class _Parser:
         return recording
 
     def check_file(self, node: _Node, recording: RecordingData) -> None:
-        """The file must be inside the recordings directory, and be what the record says it is."""
-        target = self.inside_root(recording.file)
-        if target is None:
+        """The file must be in the recording store and be what the record says it is, checked from
+        the store's own answer (issue 19): the size always; the SHA-256 where the store keeps one
+        (an object uploaded with a SHA-256 checksum), or by reading a local file, which keeps none.
+        An object without a stored checksum is taken on its size: reading it would download it."""
+        store = recording_store() if current_app.config.get("RECORDINGS_URL") else LocalDirectoryStore(self.root)
+        try:
+            stat = store.stat(recording.file) if self.inside_root(recording.file) is not None else False
+        except StorageError:
+            stat = False
+        if stat is False:
             node.fail("file", "must be a relative path inside the recordings directory (no \"..\", not absolute)")
-        elif not target.is_file():
+        elif stat is None:
             node.fail("file", f"no such file in the recordings directory: {recording.file}")
-        elif node.ok("size_bytes") and (size := target.stat().st_size) != recording.size_bytes:
-            node.fail("size_bytes", f"does not match the file (expected {recording.size_bytes}, file has {size})")
-        elif node.ok("sha256") and node.ok("size_bytes") and (digest := file_sha256(target)) != recording.sha256:
-            node.fail("sha256", f"does not match the file (expected {recording.sha256}, file has {digest})")
+        elif node.ok("size_bytes") and stat.size != recording.size_bytes:
+            node.fail("size_bytes", f"does not match the file (expected {recording.size_bytes}, file has {stat.size})")
+        elif node.ok("sha256") and node.ok("size_bytes"):
+            digest = stat.sha256 or (store.sha256(recording.file) if isinstance(store, LocalDirectoryStore) else None)
+            if digest is not None and digest != recording.sha256:
+                node.fail("sha256", f"does not match the file (expected {recording.sha256}, file has {digest})")
 
     def inside_root(self, relative: str) -> Path | None:
         path = PurePosixPath(relative)

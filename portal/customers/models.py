@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import UTCDateTime, utcnow
@@ -115,6 +115,9 @@ class Room(db.Model):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
+    # how long the owner keeps this room's recordings: None = for as long as the contract runs,
+    # else months after each recording started; `flask portal run-due` deletes what is older
+    retention_months: Mapped[int | None] = mapped_column(Integer)
 
     customer: Mapped[Customer] = relationship(back_populates="rooms")
     recordings: Mapped[list[Recording]] = relationship(back_populates="room", order_by="Recording.started_at")
@@ -124,7 +127,11 @@ class Recording(db.Model):
     """A recording of a recorded video room; the file lives under PORTAL_RECORDINGS_DIR."""
 
     __tablename__ = "recordings"
-    __table_args__ = (UniqueConstraint("room_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("room_id", "key"),
+        # the rooms pages list a room's recordings newest first, a keyset page at a time
+        Index("ix_recordings_room_started", "room_id", "started_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # indexed by ix_recordings_room_keyset (room_id, id), see portal/indexes.py: a second index on
@@ -137,5 +144,8 @@ class Recording(db.Model):
     file: Mapped[str] = mapped_column(String(500))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    # set when a deletion (on request, by retention or by termination) has taken the recording:
+    # from then on nobody sees it, and a re-run of that deletion finishes it after a crash
+    deletion_receipt_id: Mapped[int | None] = mapped_column(ForeignKey("deletion_receipts.id"), index=True)
 
     room: Mapped[Room] = relationship(back_populates="recordings")

@@ -31,10 +31,16 @@ def _recording(recordings_dir: Path, number: str, key: str, title: str, started_
     it for the import: size and sha256 of the real bytes, the clip's real duration."""
     relative = f"{number}/{key}.mp4"
     content = (MEDIA / f"{clip}.mp4").read_bytes()
-    path = recordings_dir / relative
-    if not path.is_file() or path.read_bytes() != content:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+    if current_app.config.get("RECORDINGS_URL"):
+        # an object store (issue 19): uploaded with its SHA-256, which the import then checks
+        from portal.storage import recording_store
+
+        recording_store().put(relative, content)
+    else:
+        path = recordings_dir / relative
+        if not path.is_file() or path.read_bytes() != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
     return {"key": key, "title": title, "started_at": started_at, "duration_s": CLIP_SECONDS,
             "file": relative, "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
 

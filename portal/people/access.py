@@ -8,11 +8,11 @@ scope includes them, those rooms' recordings — never the customer's personal d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Identity
@@ -96,9 +96,42 @@ def delegated_rooms(identity: Identity | None = None, on: date | None = None) ->
     ]
 
 
-def visible_rooms(identity: Identity | None = None, on: date | None = None) -> list[RoomAccess]:
-    """The owner's own rooms first (all of them), then each delegation's rooms in scope,
-    with the recordings each may see. A fixed number of queries however many rooms there are."""
+# recordings per room on the rooms page; the room's own page goes on with "older recordings"
+ROOM_PREVIEW = 10
+RECORDINGS_PAGE = 50
+
+
+def live_recordings():
+    """SQL condition: the recording is not being deleted (a deletion hides it at once)."""
+    return Recording.deletion_receipt_id.is_(None)
+
+
+def newest_recordings(room_ids: set[int], per_room: int) -> dict[int, list[Recording]]:
+    """Up to `per_room` newest recordings of each room (started_at desc, id desc), in ONE query
+    whatever the number of rooms and recordings (a window function, SQLite ≥ 3.25 and PostgreSQL)."""
+    if not room_ids:
+        return {}
+    ranked = (
+        select(Recording.id.label("id"), func.row_number().over(
+            partition_by=Recording.room_id,
+            order_by=(Recording.started_at.desc(), Recording.id.desc())).label("position"))
+        .where(Recording.room_id.in_(room_ids), live_recordings())
+        .subquery()
+    )
+    by_room: dict[int, list[Recording]] = {}
+    for recording in db.session.scalars(
+        select(Recording).join(ranked, ranked.c.id == Recording.id).where(ranked.c.position <= per_room)
+        .order_by(Recording.room_id, Recording.started_at.desc(), Recording.id.desc())
+    ):
+        by_room.setdefault(recording.room_id, []).append(recording)
+    return by_room
+
+
+def visible_rooms(identity: Identity | None = None, on: date | None = None,
+                  per_room: int = ROOM_PREVIEW) -> list[RoomAccess]:
+    """The owner's own rooms first (all of them), then each delegation's rooms in scope, with
+    the newest `per_room` recordings each may see, plus one more to tell that older ones exist.
+    A fixed number of queries however many rooms and recordings there are."""
     identity = identity or current_user
     accesses: list[RoomAccess] = []
     if identity.customer_id is not None:
@@ -107,17 +140,53 @@ def visible_rooms(identity: Identity | None = None, on: date | None = None) -> l
                                    as_owner=True))
     accesses += delegated_rooms(identity, on)
     wanted = {room.id for access in accesses if access.recordings for room in access.rooms}
-    by_room: dict[int, list[Recording]] = {}
-    if wanted:
-        for recording in db.session.scalars(
-            select(Recording).where(Recording.room_id.in_(wanted))
-            .order_by(Recording.started_at.desc(), Recording.id.desc())
-        ):
-            by_room.setdefault(recording.room_id, []).append(recording)
+    by_room = newest_recordings(wanted, per_room + 1)
     for access in accesses:
         if access.recordings:
             access.room_recordings = {room.id: by_room.get(room.id, []) for room in access.rooms}
     return accesses
+
+
+@dataclass
+class RoomPage:
+    """One room as its page shows it: a keyset page of its recordings, newest first."""
+
+    room: Room
+    as_owner: bool
+    recordings: list[Recording]
+    older: tuple[datetime, int] | None  # the keyset of the next page, None on the last
+
+
+def visible_room_or_404(room_id: int, identity: Identity | None = None, on: date | None = None) -> tuple[Room, bool]:
+    """(room, as_owner): the identity's own room, or one in the scope of a live delegation that
+    includes recordings. Anything else is 404."""
+    identity = identity or current_user
+    delegated = (
+        select(Delegate.id).join(delegate_rooms, delegate_rooms.c.delegate_id == Delegate.id)
+        .where(delegate_rooms.c.room_id == Room.id, Delegate.customer_id == Room.customer_id,
+               Delegate.identity_id == identity.id, Delegate.recordings.is_(True),
+               live_delegation(on or local_today()))
+        .exists()
+    )
+    owns = Room.customer_id == identity.customer_id if identity.customer_id is not None else false()
+    room = db.session.scalar(select(Room).where(Room.id == room_id, or_(owns, delegated)))
+    if room is None:
+        abort(404)
+    return room, room.customer_id == identity.customer_id
+
+
+def room_page(room: Room, as_owner: bool, before: tuple[datetime, int] | None,
+              limit: int = RECORDINGS_PAGE) -> RoomPage:
+    """The room's recordings older than the keyset `before` (started_at, id), newest first."""
+    query = select(Recording).where(Recording.room_id == room.id, live_recordings())
+    if before is not None:
+        started_at, recording_id = before
+        query = query.where(or_(Recording.started_at < started_at,
+                                and_(Recording.started_at == started_at, Recording.id < recording_id)))
+    rows = list(db.session.scalars(
+        query.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(limit + 1)))
+    older = (rows[limit - 1].started_at, rows[limit - 1].id) if len(rows) > limit else None
+    return RoomPage(room, as_owner, rows[:limit], older)
 
 
 @dataclass
@@ -151,7 +220,7 @@ def visible_recording_or_404(recording_id: int, identity: Identity | None = None
     row = db.session.execute(
         select(Recording, Room, delegation.label("delegate_id"))
         .join(Room, Recording.room_id == Room.id)
-        .where(Recording.id == recording_id, or_(owns, delegation.is_not(None)))
+        .where(Recording.id == recording_id, live_recordings(), or_(owns, delegation.is_not(None)))
     ).first()
     if row is None:
         abort(404)

@@ -21,6 +21,7 @@ from portal.auth.models import Identity
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.access import RecordingAccess
+from portal.people.models import RecordingAccessEvent
 
 # A player fetches a recording range by range as it is watched, and a client resumes a broken
 # download with `Range: bytes=<n>-`: those follow-ups belong to one download. Ten minutes covers a
@@ -64,7 +65,10 @@ def record_download(access: RecordingAccess, identity: Identity, *, mode: str, s
     audit.lock_chain("recording_downloaded", identity.id)
     if tag is not None and _already_logged(access, identity, mode, tag):
         return False
-    audit.record("recording_downloaded", actor_id=identity.id, customer_id=access.customer_id,
-                 recording_id=access.recording.id, room_id=access.room.id, mode=mode,
-                 delegate_id=access.delegate_id, session=tag)
+    event = audit.record("recording_downloaded", actor_id=identity.id, customer_id=access.customer_id,
+                         recording_id=access.recording.id, room_id=access.room.id, mode=mode,
+                         delegate_id=access.delegate_id, session=tag)
+    # the recording's access history finds its events through this indexed column
+    db.session.add(RecordingAccessEvent(audit_event_id=event.id, recording_id=access.recording.id))
+    db.session.flush()
     return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db_types import UTCDateTime, utcnow
@@ -111,3 +111,17 @@ class AccessRequest(db.Model):
     delegate: Mapped[Delegate] = relationship(back_populates="requests")
     customer = relationship("Customer")
     requester = relationship("Identity", foreign_keys=[requester_identity_id])
+
+
+class RecordingAccessEvent(db.Model):
+    """Which recordings a download audit event (`recording_downloaded`, `recordings_archive_downloaded`)
+    is about, in a column the access history of one recording can use an index on (the event's own
+    data is JSON). Written with the event; the event itself stays the record (SPEC P8, P11). No
+    foreign key to the recording: a deleted recording's history simply stays."""
+
+    __tablename__ = "recording_access_events"
+
+    # the key's order serves the history's query: one recording, newest events first
+    recording_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # one event may cover many recordings (a ZIP of a room)
+    audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)

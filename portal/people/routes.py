@@ -2,11 +2,11 @@
 recordings (/rooms), and the moderators' queue (/staff/requests)."""
 from __future__ import annotations
 
-import mimetypes
 from pathlib import PurePosixPath
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, request, send_file, session, url_for
+from flask import (Blueprint, current_app, flash, make_response, redirect, request,
+                   url_for)
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -16,13 +16,13 @@ from portal.auth.recent import recent_auth_required
 from portal.customers.ownership import owned_customer_or_404
 from portal.db_types import local_today
 from portal.extensions import db, limiter
-from portal.people import access, activity_kinds, downloads, services  # noqa: F401  (activity_kinds registers log labels)
+from portal.people import access, activity_kinds, history, services  # noqa: F401  (activity_kinds registers log labels)
 from portal.people import moderation as queue_module
+from portal.people import serving
 from portal.people.formatting import template_helpers
 from portal.people.forms import AccessRequestForm, ApproveForm, ConfirmForm, DelegateForm, RejectForm, ScopeForm
 from portal.people.models import AccessRequest, AccessRequestStatus
 from portal.staff.conflicts import staff_self
-from portal.storage import StorageError, recording_store
 from portal.web import phrases
 from portal.web.errors import error_page
 from portal.web.i18n import _, _l
@@ -31,7 +31,7 @@ from portal.web.nav import nav_item
 from portal.web.navigation import safe_next
 from portal.web.notices import Notice, notice_provider
 from portal.web.permissions import ends_with_the_contract, role_required
-from portal.web.ranges import serve_ranges, serves_bytes
+from portal.web.boundaries import int64
 from portal.web.render import render, wants_fragment
 
 people = Blueprint("people", __name__)
@@ -243,7 +243,14 @@ def rooms_index():
 def play(recording_id: int):
     """Watch a recording in the browser."""
     found = access.visible_recording_or_404(recording_id)
-    return render("people/play.html", recording=found.recording, room=found.room)
+    accesses, older = [], None
+    if found.delegate_id is None:
+        # the owner sees who played and downloaded it (P8); an authorized person does not
+        accesses, older = history.history(found.recording.id, found.customer_id,
+                                          request.args.get("history_before", type=int64))
+    return render("people/play.html", recording=found.recording, room=found.room, accesses=accesses,
+                  older=older, as_owner=found.delegate_id is None,
+                  history_before=request.args.get("history_before", type=int64))
 
 
 @rooms.get("/recordings/<int:recording_id>")
@@ -267,37 +274,8 @@ def _download_name(recording) -> str:
 
 
 def _stream(found: access.RecordingAccess, *, as_attachment: bool, mode: str):
-    store = recording_store()
-    key = found.recording.file
-    try:
-        size = store.size(key)
-        handle = store.open(key)
-    except StorageError as error:
-        current_app.logger.warning("recording %s unavailable: %s", found.recording.id, error)
-        abort(404)
-    mimetype = mimetypes.guess_type(key)[0] or ""
-    if not mimetype.startswith(("video/", "audio/")):
-        # whatever a file is called, it is never served as something a browser would run
-        mimetype = "application/octet-stream"
-    try:
-        # send_file cannot know the size of a file object, which Range needs: it is given explicitly
-        response = send_file(handle, mimetype=mimetype, as_attachment=as_attachment,
-                             download_name=_download_name(found.recording), conditional=False,
-                             etag=found.recording.sha256, max_age=None)
-        response.content_length = size
-        response = serve_ranges(response, request, size)
-        # every response that serves bytes, whatever its range, is accounted for (P8); the
-        # service tells a follow-up range of the same session's download from a new one.
-        # HEAD, 304, 412 and 416 serve none and are never logged
-        if serves_bytes(request, response):
-            if downloads.record_download(found, current_user, mode=mode, session_id=session.get("sid")):
-                db.session.commit()
-    except BaseException:
-        handle.close()
-        raise
-    # a recording is personal data: no shared or lasting cache keeps it
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return serving.serve_recording(found, as_attachment=as_attachment, mode=mode,
+                                   download_name=_download_name(found.recording))
 
 
 # --- moderators -------------------------------------------------------------------------------

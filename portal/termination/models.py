@@ -55,14 +55,28 @@ class TerminationRequest(db.Model):
     receipt: Mapped[DeletionReceipt | None] = relationship(back_populates="termination", uselist=False)
 
 
+class DeletionReason(StrEnum):
+    TERMINATION = "termination"  # the contract ended (P9)
+    ON_REQUEST = "on_request"  # the owner deleted recordings now (GDPR art. 17)
+    RETENTION = "retention"  # the room's retention period passed (GDPR art. 5(1)(e))
+
+
 class DeletionReceipt(db.Model):
-    """What the termination deleted; the customer can read and download it."""
+    """What one deletion of recordings deleted; the customer can read and download it.
+
+    A termination has one; so has every deletion on the owner's request and every retention run
+    that deleted something of the customer's. `issued_at` is set once every file is gone.
+    """
 
     __tablename__ = "deletion_receipts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    termination_id: Mapped[int] = mapped_column(ForeignKey("termination_requests.id"), unique=True)
+    termination_id: Mapped[int | None] = mapped_column(ForeignKey("termination_requests.id"), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16), default=DeletionReason.TERMINATION)
+    # who asked: the owner for a deletion on request; None for retention and termination runs
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recordings_count: Mapped[int] = mapped_column(Integer, default=0)
     total_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -70,7 +84,7 @@ class DeletionReceipt(db.Model):
     document_sha256: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[str | None] = mapped_column(Text)
 
-    termination: Mapped[TerminationRequest] = relationship(back_populates="receipt")
+    termination: Mapped[TerminationRequest | None] = relationship(back_populates="receipt")
     items: Mapped[list[DeletedRecording]] = relationship(
         back_populates="receipt", order_by="DeletedRecording.recording_id"
     )
@@ -91,5 +105,9 @@ class DeletedRecording(db.Model):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # what the removal took from the store: stored versions (a local file is one) and delete
+    # markers of a versioned bucket; None for rows written before the store reported it
+    versions_removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    delete_markers_removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     receipt: Mapped[DeletionReceipt] = relationship(back_populates="items")

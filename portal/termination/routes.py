@@ -16,7 +16,7 @@ from portal.staff.conflicts import staff_self
 from portal.termination import services
 from portal.termination.forms import TerminationRequestForm, WithdrawForm
 from portal.termination.models import TerminationRequest, TerminationStatus
-from portal.termination.texts import KEPT_AFTER_TERMINATION, STATUS_LABELS
+from portal.termination.texts import KEPT_AFTER_TERMINATION, STATUS_LABELS, removed_from_storage
 from portal.web import masking
 from portal.web.boundaries import int64
 from portal.web.i18n import _, _l
@@ -140,7 +140,8 @@ def receipt():
     next_after = items[RECEIPT_PAGE - 1].recording_id if len(items) > RECEIPT_PAGE else None
     return render("termination/receipt.html", customer=customer, termination=termination,
                   receipt=termination.receipt, items=items[:RECEIPT_PAGE], after=after, next_after=next_after,
-                  kept=KEPT_AFTER_TERMINATION, human_size=services.human_size, export_url=_export_url())
+                  kept=KEPT_AFTER_TERMINATION, human_size=services.human_size, export_url=_export_url(),
+                  removed_from_storage=removed_from_storage)
 
 
 @bp.get("/receipt.json")

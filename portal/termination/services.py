@@ -35,7 +35,7 @@ from portal.extensions import db
 from portal.mail import compose
 from portal.people.models import Delegate, DelegateStatus
 from portal.staff.conflicts import staff_self
-from portal.storage import RecordingStore, StorageError, recording_store
+from portal.storage import RecordingStore, Removed, StorageError, recording_store
 from portal.termination.models import (
     OPEN_STATUSES,
     DeletedRecording,
@@ -491,7 +491,8 @@ def _delete_recordings(termination_id, run_id, receipt_id, customer_id, store, c
             return failures
         after_id = batch[-1].id
         # the files go first: a row is only ever written for a file that is gone
-        problems = store.delete_many(row.file for row in batch)
+        removal = store.remove_many(row.file for row in batch)
+        problems = removal.failures
         deleted_at = clock()
         gone = []
         for row in batch:
@@ -506,13 +507,21 @@ def _delete_recordings(termination_id, run_id, receipt_id, customer_id, store, c
             db.session.execute(insert(DeletedRecording.__table__), [
                 {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name,
                  "title": row.title, "size_bytes": row.size_bytes, "sha256": row.sha256,
-                 "deleted_at": deleted_at}
+                 "deleted_at": deleted_at, **_removed_columns(removal.removed.get(row.file))}
                 for row in gone
             ])
             db.session.execute(delete(Recording).where(Recording.id.in_([row.id for row in gone]))
                                .execution_options(synchronize_session=False))
         db.session.commit()
         outcome.deleted += len(gone)
+
+
+def _removed_columns(removed: Removed | None) -> dict:
+    """The receipt line's account of what the store removed. A run that resumes after a crash
+    finds the versions an earlier run removed already gone, and says so (zero): it never claims
+    removals it did not see."""
+    removed = removed or Removed()
+    return {"versions_removed": removed.versions, "delete_markers_removed": removed.delete_markers}
 
 
 def _leave_in_progress(termination: TerminationRequest, failures: dict[int, str], outcome: Outcome) -> Outcome:
@@ -531,6 +540,14 @@ def _leave_in_progress(termination: TerminationRequest, failures: dict[int, str]
     return outcome
 
 
+def _removed_entry(row) -> dict:
+    """`removed`: the stored versions and delete markers the permanent removal took away (issue 19);
+    absent for rows from before the store reported it."""
+    if row.versions_removed is None:
+        return {}
+    return {"removed": {"versions": row.versions_removed, "delete_markers": row.delete_markers_removed}}
+
+
 def receipt_document(termination: TerminationRequest, receipt: DeletionReceipt,
                      issued_at: datetime) -> tuple[str, int, int]:
     """The receipt as the customer downloads it (JSON: totals, then one recording per line);
@@ -538,7 +555,8 @@ def receipt_document(termination: TerminationRequest, receipt: DeletionReceipt,
     customer = termination.customer
     rows = db.session.execute(
         select(DeletedRecording.recording_id, DeletedRecording.room_name, DeletedRecording.title,
-               DeletedRecording.size_bytes, DeletedRecording.sha256, DeletedRecording.deleted_at)
+               DeletedRecording.size_bytes, DeletedRecording.sha256, DeletedRecording.deleted_at,
+               DeletedRecording.versions_removed, DeletedRecording.delete_markers_removed)
         .where(DeletedRecording.receipt_id == receipt.id).order_by(DeletedRecording.recording_id)
     ).all()
     total = sum(r.size_bytes for r in rows)
@@ -559,7 +577,8 @@ def receipt_document(termination: TerminationRequest, receipt: DeletionReceipt,
     # one recording per line stays readable in any editor and is quick to write for 100,000
     entries = ",\n    ".join(
         json.dumps({"id": r.recording_id, "room": r.room_name, "title": r.title, "size_bytes": r.size_bytes,
-                    "sha256": r.sha256, "deleted_at": r.deleted_at.isoformat(timespec="seconds")},
+                    "sha256": r.sha256, "deleted_at": r.deleted_at.isoformat(timespec="seconds"),
+                    **_removed_entry(r)},
                    ensure_ascii=False)
         for r in rows
     )

@@ -53,3 +53,18 @@ STATUS_LABELS = {
     "in_progress": _l("In progress"),
     "completed": _l("Completed"),
 }
+
+
+def removed_from_storage(deleted) -> str | None:
+    """What the permanent removal of a recording took from the store, as the receipt page says it
+    (issue 19): its stored versions, and the delete markers of a versioned bucket. None for
+    recordings deleted before the store reported it."""
+    from portal.web.i18n import _, ngettext
+
+    if deleted.versions_removed is None:
+        return None
+    versions = ngettext("%(num)d stored version", "%(num)d stored versions", deleted.versions_removed)
+    if not deleted.delete_markers_removed:
+        return _("Removed: %(versions)s", versions=versions)
+    markers = ngettext("%(num)d delete marker", "%(num)d delete markers", deleted.delete_markers_removed)
+    return _("Removed: %(versions)s and %(markers)s", versions=versions, markers=markers)

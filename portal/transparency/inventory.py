@@ -123,7 +123,7 @@ def _dsar_cases(customer_id: int, rows: list[dict]) -> None:
 
 SOURCES: dict[str, ListSource] = {
     "rooms": ListSource(
-        lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind).where(Room.customer_id == cid)),
+        lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind, Room.retention_months).where(Room.customer_id == cid)),
     # the export reads them in one pass ordered by id; the data page by keyset, room by room
     "recordings": ListSource(_recordings_query, keyset=_recordings_keyset, streamed_by_keyset=False),
     # only persons who are or were authorized (issue 11 item 4): one the customer declined, a
@@ -164,7 +164,7 @@ SOURCES: dict[str, ListSource] = {
         .where(TerminationRequest.customer_id == cid),
         newest_first=True),
     "deletion_receipts": ListSource(
-        lambda cid: select(DeletionReceipt.id.label("cursor"), DeletionReceipt.issued_at,
+        lambda cid: select(DeletionReceipt.id.label("cursor"), DeletionReceipt.reason, DeletionReceipt.issued_at,
                            DeletionReceipt.recordings_count, DeletionReceipt.total_bytes,
                            DeletionReceipt.document_sha256, DeletionReceipt.document)
         .where(DeletionReceipt.customer_id == cid),

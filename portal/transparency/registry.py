@@ -109,6 +109,8 @@ SERVICES = {
 ROOM_KINDS = {k: v for k, v in SERVICES.items() if k != "pc_video"}
 CONTRACT_STATUSES = {"active": _l("in force"), "terminating": _l("being terminated"), "terminated": _l("ended")}
 LANGUAGES = {"pl": _l("Polish"), "en": _l("English")}
+DELETION_REASONS = {"termination": _l("the contract ended"), "on_request": _l("you deleted them"),
+                    "retention": _l("the room's retention period passed")}
 DELEGATE_STATUSES = {
     "pending": _l("awaiting MCX's decision"), "invited": _l("invited, not signed in yet"), "active": _l("has access"),
     "rejected": _l("refused by MCX"), "removed": _l("access removed"),
@@ -229,6 +231,8 @@ CATEGORIES: tuple[Category, ...] = (
         (
             _f("name", _l("Room name"), "rooms.name"),
             _f("kind", _l("Kind"), "rooms.kind", kind=Kind.CODE, choices=ROOM_KINDS),
+            _f("retention_months", _l("Recordings kept for (months)"),
+               "rooms.retention_months", kind=Kind.NUMBER),
         ),
     ),
     Category(
@@ -339,6 +343,7 @@ CATEGORIES: tuple[Category, ...] = (
         _AFTER_CONTRACT,
         _STAFF_ONLY,
         (
+            _f("reason", _l("Why"), "deletion_receipts.reason", kind=Kind.CODE, choices=DELETION_REASONS),
             _f("issued_at", _l("Issued"), "deletion_receipts.issued_at", kind=Kind.DATETIME),
             _f("recordings_count", _l("Recordings deleted"), "deletion_receipts.recordings_count", kind=Kind.NUMBER),
             _f("total_bytes", _l("Total size"), "deletion_receipts.total_bytes", kind=Kind.BYTES),
@@ -504,8 +509,12 @@ TECHNICAL_COLUMNS: dict[str, str] = {
     "recordings.key": "the order system's identifier of the recording",
     "recordings.file": "where the file lives in the recordings store",
     "deleted_recordings.recording_id": "id of a row that no longer exists",
+    "deleted_recordings.versions_removed": "how many stored object versions the deletion removed (object storage)",
+    "deleted_recordings.delete_markers_removed": "how many object-store delete markers the deletion removed",
+    "job_runs.last_success_at": "when a scheduled job (run-due) last finished, for monitoring",
     "customer_recording_totals.recordings": "running count of the recordings listed under recordings (kept by triggers)",
     "customer_recording_totals.bytes": "running sum of the sizes listed under recordings (kept by triggers)",
+    "deletion_receipts.created_at": "when the deletion began (the receipt's issued_at is what it proves)",
     "user_sessions.provider_sid": "the provider's opaque session id, for back-channel logout",
     "user_sessions.id_token": "a credential kept for RP-initiated logout; its claims are the identity's fields",
     "audit_events.seq": "position in the hash chain",

@@ -151,7 +151,8 @@ def test_privacy_officer_publishes_a_version(client, officer, sign_in_as, two_ve
     policy = db.session.scalar(select(PolicyVersion).where(PolicyVersion.version == "3.0"))
     assert policy.published_by_id == officer.id and policy.text_en.startswith("# Policy 3")
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "policy_published"))
-    assert audit.actor_identity_id == officer.id and audit.details == {"version": "3.0"}
+    assert audit.actor_identity_id == officer.id
+    assert audit.details == {"version": "3.0", "http_request_id": response.headers["X-Request-ID"]}
     assert "Wersja 3.0 jest opublikowana." in client.get("/staff/policy").get_data(as_text=True)
     assert 'data-version="3.0"' in client.get("/privacy").get_data(as_text=True)
 
@@ -250,7 +251,8 @@ def test_notice_until_the_customer_acknowledges_the_current_version(client, cust
         PolicyAcknowledgement.customer_id == customer.id, PolicyAcknowledgement.policy_version_id == new.id)).all()
     assert [a.identity_id for a in acknowledgements] == [identity.id]
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "policy_acknowledged"))
-    assert (audit.customer_id, audit.actor_identity_id, audit.details) == (customer.id, identity.id, {"version": "2.0"})
+    assert (audit.customer_id, audit.actor_identity_id, audit.details) == (
+        customer.id, identity.id, {"version": "2.0", "http_request_id": response.headers["X-Request-ID"]})
 
     client.submit("/privacy/acknowledge", {"version": "2.0"})  # again: nothing new
     assert db.session.scalar(select(func.count(PolicyAcknowledgement.id))) == 2

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
 from portal import audit
@@ -17,14 +18,24 @@ from portal.crm_import.importer import ImportFailed, import_customers
 from portal.customers.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus, delegate_rooms
+from portal.storage import recording_store
+from tests.conftest import both_backends
 
 
 def put_file(root: Path, relative: str, content: bytes) -> dict:
-    """Write a recording file under the recordings root; return the import fields describing it."""
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    """Write a recording file under the recordings root (or into the app's S3 store when it has
+    one, uploaded with its SHA-256 checksum); return the import fields describing it."""
+    if has_app_context() and current_app.config.get("RECORDINGS_URL") and root == store_root():
+        recording_store().put(relative, content)
+    else:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
     return {"file": relative, "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+
+
+def store_root() -> Path:
+    return Path(current_app.config["RECORDINGS_DIR"])
 
 
 def company(root: Path) -> dict:
@@ -108,6 +119,7 @@ def errors_of(document: dict, root: Path) -> list[str]:
 
 # --- a valid file -------------------------------------------------------------------------------
 
+@both_backends
 def test_valid_import_creates_everything(app, document, tmp_path):
     result = run_import(app, document, tmp_path)
 
@@ -165,6 +177,7 @@ def test_import_is_audited_without_personal_data(app, document, tmp_path):
     assert audit.verify().ok
 
 
+@both_backends
 def test_importing_the_same_file_twice_changes_nothing(app, document, tmp_path):
     assert run_import(app, document, tmp_path).exit_code == 0
     before = row_counts()
@@ -443,9 +456,11 @@ def test_a_consent_event_that_contradicts_the_recorded_one_is_refused(app, docum
 
 # --- recording files ----------------------------------------------------------------------------
 
+@both_backends
 def test_a_checksum_mismatch_is_reported(app, document, root):
     item = document["customers"][0]["rooms"][0]["recordings"][0]
-    (root / item["file"]).write_bytes(b"Z" * item["size_bytes"])  # same size, other content
+    # same size, other content: S3 reports the checksum it keeps, a local file is read
+    put_file(root, item["file"], b"Z" * item["size_bytes"])
     actual = hashlib.sha256(b"Z" * item["size_bytes"]).hexdigest()
 
     errors = errors_of(document, root)
@@ -454,10 +469,10 @@ def test_a_checksum_mismatch_is_reported(app, document, root):
                       f"(expected {item['sha256']}, file has {actual})"]
 
 
+@both_backends
 def test_a_size_mismatch_is_reported(app, document, root):
     item = document["customers"][0]["rooms"][0]["recordings"][1]
-    with open(root / item["file"], "ab") as handle:
-        handle.write(b"+")
+    put_file(root, item["file"], b"zarzad-marzec" * 200 + b"+")
 
     errors = errors_of(document, root)
 
@@ -465,8 +480,9 @@ def test_a_size_mismatch_is_reported(app, document, root):
                       f"(expected {item['size_bytes']}, file has {item['size_bytes'] + 1})"]
 
 
+@both_backends
 def test_a_missing_file_is_reported(app, document, root):
-    (root / "MCX-000123/rec2.mp4").unlink()
+    recording_store().delete("MCX-000123/rec2.mp4")
 
     assert errors_of(document, root) == [
         "customers[0].rooms[0].recordings[1].file: no such file in the recordings directory: MCX-000123/rec2.mp4"]
@@ -485,3 +501,28 @@ def test_a_path_outside_the_recordings_directory_is_refused(app, document, root,
 
     assert errors == ["customers[0].rooms[0].recordings[0].file: must be a relative path inside the "
                       "recordings directory (no \"..\", not absolute)"]
+
+
+@both_backends
+@pytest.mark.parametrize("escape", ["../outside.mp4", "MCX-000123/../../outside.mp4", "/outside.mp4"])
+def test_a_path_leaving_the_store_is_refused_by_either_store(app, document, root, escape):
+    item = document["customers"][0]["rooms"][0]["recordings"][0]
+    item["file"] = escape
+
+    assert errors_of(document, root) == ["customers[0].rooms[0].recordings[0].file: must be a relative path inside "
+                                         "the recordings directory (no \"..\", not absolute)"]
+
+
+@pytest.mark.parametrize("recordings_backend", ["s3"], indirect=True)
+def test_an_object_is_checked_without_being_read(app, document, root, monkeypatch):
+    """S3: the size and the stored SHA-256 come from HeadObject; the import downloads nothing."""
+    from portal.storage_s3 import S3Store
+
+    def no_download(*_args, **_kwargs):
+        raise AssertionError("the import read an object")
+
+    monkeypatch.setattr(S3Store, "open", no_download)
+    item = document["customers"][0]["rooms"][0]["recordings"][0]
+    put_file(root, item["file"], b"Z" * item["size_bytes"])
+
+    assert errors_of(document, root)[0].startswith("customers[0].rooms[0].recordings[0].sha256: does not match")

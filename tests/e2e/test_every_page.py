@@ -21,6 +21,7 @@ NOT_PAGES = {
     "static": "static files",
     "web.healthz": "JSON health check",
     "web.readyz": "JSON readiness check",
+    "ops.metrics": "Prometheus metrics, for a bearer token only",
     "auth.login": "redirect to the provider",
     "auth.callback": "redirect back from the provider",
     "client_keys.jwks": "JSON: the portal's public signing key (JWKS)",
@@ -29,6 +30,9 @@ NOT_PAGES = {
     "termination.receipt_json": "JSON deletion receipt download",
     "rooms.download": "recording file download",
     "rooms.media": "recording media stream",
+    "recording_control.receipt_json": "JSON deletion receipt download",
+    "recording_control.archive_all": "ZIP download of recordings",
+    "recording_control.archive_room": "ZIP download of a room's recordings",
     "staff.audit_export": "JSON Lines export download",
 }
 # HTML pages deliberately not scanned here, each with its reason (none at present)
@@ -44,6 +48,8 @@ def build_world(app) -> dict:
     anna = factories.customer(email="anna.kowalska@przyklad.pl")
     board = factories.room(anna, "Sala zarządu")
     recording = factories.recording_with_file(board, app.config["RECORDINGS_DIR"], "Posiedzenie zarządu")
+    deleted = factories.recording_with_file(board, app.config["RECORDINGS_DIR"], "Próba dźwięku")
+    board.retention_months = 12
     factories.consent_event(anna, "email", True)
     factories.policy_version("1.0")
     owner = factories.identity(anna.email, customer=anna)
@@ -68,10 +74,15 @@ def build_world(app) -> dict:
     dsar_services.answer(case, identities["privacy_officer"], "Wyłączyliśmy SMS-y z ofertami.")
 
     token = _email_change_serializer().dumps({"c": anna.id, "e": "anna.nowa@przyklad.pl", "o": anna.email})
-    queries = {"account.confirm_email": f"?token={token}"}
-    args = {"recording_id": recording.id, "delegate_id": waiting.id, "request_id": access_request.id,
-            "version": "1.0", "case_id": case.id}
     db.session.commit()
+    # a receipt of a recording Anna deleted herself
+    from portal.recordings.deletion import delete_now
+    from portal.storage import recording_store
+
+    receipt_id = delete_now(anna.id, owner.id, [deleted.id], recording_store())
+    queries = {"account.confirm_email": f"?token={token}", "recording_control.delete": f"?recording={recording.id}"}
+    args = {"recording_id": recording.id, "delegate_id": waiting.id, "request_id": access_request.id,
+            "version": "1.0", "room_id": board.id, "receipt_id": receipt_id, "case_id": case.id}
     # a customer whose contract ended: the termination confirmation and the deletion receipt
     _, identities["terminated_customer"] = factories.terminated_customer(app.config["RECORDINGS_DIR"],
                                                                           "tomasz.koniec@przyklad.pl")

@@ -2,25 +2,21 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
-
-from flask import current_app
 from sqlalchemy import select
 
 from portal.audit import AuditEvent
 from portal.extensions import db
+from portal.storage import recording_store
 from tests import factories
 
 
 def recording_file(in_room, title: str = "Nagranie", size: int = 1000, *, suffix: str = ".mp4",
                    content: bytes | None = None):
-    """A recording whose file really exists under RECORDINGS_DIR, with matching size and checksum."""
+    """A recording whose file really exists in the recording store, with matching size and checksum."""
     recording = factories.recording(in_room, title=title)
     content = content if content is not None else bytes((i * 7 + recording.id) % 256 for i in range(size))
     recording.file = f"test/{recording.key}{suffix}"
-    path = Path(current_app.config["RECORDINGS_DIR"]) / recording.file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    recording_store().put(recording.file, content)
     recording.size_bytes = len(content)
     recording.sha256 = hashlib.sha256(content).hexdigest()
     db.session.flush()
@@ -51,3 +47,9 @@ def count_statements(action) -> int:
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
     return count
+
+
+def stored_bytes(key: str) -> bytes:
+    """The recording's bytes as the configured store (directory or S3) holds them."""
+    with recording_store().open(key) as handle:
+        return handle.read()

@@ -69,7 +69,7 @@ def test_every_look_up_is_audited_without_the_value_typed(moderator, customer):
     found(moderator, "number", customer.number)
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.kind == "customer_looked_up")
                                      .order_by(AuditEvent.id)))
-    assert [(e.customer_id, e.details) for e in events] == [
+    assert [(e.customer_id, {k: e.details[k] for k in ("by", "found")}) for e in events] == [
         (None, {"by": "email", "found": False}), (customer.id, {"by": "number", "found": True})]
     assert all("someone.else" not in e.data for e in events)
 

@@ -12,6 +12,7 @@ from portal.customers.models import ContractStatus, Customer
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.people.models import Delegate
+from portal.storage import recording_store
 from portal.termination.models import TerminationRequest, TerminationStatus
 from tests import factories
 
@@ -41,6 +42,11 @@ class Account:
 
     def files(self) -> list[Path]:
         return [self.recordings_dir / r.file for r in self.recordings]
+
+    def stored(self) -> list[bool]:
+        """Whether each recording is still in the configured store (directory or S3)."""
+        store = recording_store()
+        return [store.exists(r.file) for r in self.recordings]
 
 
 def make_account(app, recordings: int = 3, **customer_fields) -> Account:

@@ -18,12 +18,17 @@ from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import Delegate, DelegateStatus
-from portal.storage import LocalDirectoryStore, StorageError
+from portal.storage import Removal, StorageError, recording_store
 from portal.termination import services
 from portal.termination.models import DeletedRecording, DeletionReceipt, TerminationRequest, TerminationStatus
 from tests import factories
+from tests.conftest import both_backends
 from tests.support.threads import at_once
 from tests.termination.conftest import EFFECTIVE, make_account, requested_termination
+
+
+# every test here runs with recordings in a directory and in a versioned S3 bucket (issue 19)
+pytestmark = both_backends
 
 
 def count(model, *where) -> int:
@@ -46,35 +51,48 @@ def listed(document: dict) -> list[dict]:
     return [{k: item[k] for k in ("id", "title", "size_bytes", "sha256")} for item in document["recordings"]]
 
 
-class CrashingStore(LocalDirectoryStore):
-    """Deletes files for real, but the process "dies" right after the k-th file is gone."""
+class WrappedStore:
+    """The configured store (directory or S3), with one behaviour changed by a subclass."""
 
-    def __init__(self, root, k: int):
-        super().__init__(root)
-        self.left = k
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
     def delete_many(self, keys):
+        return self.remove_many(keys).failures
+
+
+class CrashingStore(WrappedStore):
+    """Deletes files for real, but the process "dies" right after the k-th file is gone."""
+
+    def __init__(self, inner, k: int):
+        super().__init__(inner)
+        self.left = k
+
+    def remove_many(self, keys):
         for key in keys:
-            super().delete_many([key])
+            self.inner.remove_many([key])
             self.left -= 1
             if self.left == 0:
                 raise KeyboardInterrupt("killed after a file was removed")
-        return {}
+        return Removal()
 
 
-class UndeletableStore(LocalDirectoryStore):
+class UndeletableStore(WrappedStore):
     """One file cannot be removed: the disk answers with an I/O error."""
 
-    def __init__(self, root, bad_key: str):
-        super().__init__(root)
+    def __init__(self, inner, bad_key: str):
+        super().__init__(inner)
         self.bad_key = bad_key
 
-    def delete_many(self, keys):
+    def remove_many(self, keys):
         keys = list(keys)
-        failures = super().delete_many(k for k in keys if k != self.bad_key)
+        result = self.inner.remove_many(k for k in keys if k != self.bad_key)
         if self.bad_key in keys:
-            failures[self.bad_key] = StorageError(f"{self.bad_key}: Input/output error")
-        return failures
+            result.failures[self.bad_key] = StorageError(f"{self.bad_key}: Input/output error")
+        return result
 
 
 def test_not_due_before_the_effective_date(app, account):
@@ -83,7 +101,7 @@ def test_not_due_before_the_effective_date(app, account):
     report = services.run_due(today=EFFECTIVE - timedelta(days=1))
 
     assert report.outcomes == []
-    assert all(path.exists() for path in account.files())
+    assert all(account.stored())
     assert db.session.get(TerminationRequest, termination.id).status == TerminationStatus.REQUESTED
 
 
@@ -95,7 +113,7 @@ def test_on_the_effective_date_everything_goes_and_a_receipt_is_issued(app, acco
 
     assert [(o.termination_id, o.status, o.deleted) for o in report.outcomes] == [(termination.id, "completed", 3)]
     db.session.expire_all()
-    assert not any(path.exists() for path in account.files())
+    assert not any(account.stored())
     assert count(Recording) == 0
     stored = db.session.get(TerminationRequest, termination.id)
     assert stored.status == TerminationStatus.COMPLETED and stored.completed_at and stored.last_error is None
@@ -106,6 +124,8 @@ def test_on_the_effective_date_everything_goes_and_a_receipt_is_issued(app, acco
     assert db.session.get(UserSession, session.id).revoked_at is not None
     document = receipt_of(termination.id)
     assert listed(document) == expected_items(account)
+    # the receipt says what went: the one stored version of each, no delete marker
+    assert [item["removed"] for item in document["recordings"]] == [{"versions": 1, "delete_markers": 0}] * 3
     assert document["totals"] == {"recordings": 3, "size_bytes": sum(r.size_bytes for r in account.recordings)}
     assert document["customer_number"] == account.customer.number
     assert [m.kind for m in db.session.scalars(select(OutboxMessage))] == ["termination_completed"]
@@ -118,7 +138,7 @@ def test_other_customers_recordings_are_untouched(app, account):
 
     services.run_due(today=EFFECTIVE)
 
-    assert all(path.exists() for path in other.files())
+    assert all(other.stored())
     assert count(Recording) == 2
     assert db.session.get(Delegate, other.delegate.id).status == DelegateStatus.ACTIVE
 
@@ -127,7 +147,7 @@ def test_withdrawn_termination_is_never_carried_out(app, account):
     requested_termination(account, status=TerminationStatus.WITHDRAWN)
 
     assert services.run_due(today=EFFECTIVE + timedelta(days=30)).outcomes == []
-    assert all(path.exists() for path in account.files())
+    assert all(account.stored())
 
 
 def test_running_again_after_completion_changes_nothing(app, account):
@@ -146,10 +166,10 @@ def test_killed_after_the_kth_file_the_next_run_finishes_with_an_exact_receipt(a
     termination = requested_termination(account)
 
     with pytest.raises(KeyboardInterrupt):
-        services.run_due(today=EFFECTIVE, store=CrashingStore(app.config["RECORDINGS_DIR"], k), batch_size=2)
+        services.run_due(today=EFFECTIVE, store=CrashingStore(recording_store(), k), batch_size=2)
 
     db.session.expire_all()
-    assert sum(not path.exists() for path in account.files()) == k
+    assert account.stored().count(False) == k
     # a row is only written for a file that is gone
     assert count(DeletedRecording) <= k
     assert db.session.get(TerminationRequest, termination.id).status == TerminationStatus.IN_PROGRESS
@@ -162,7 +182,7 @@ def test_killed_after_the_kth_file_the_next_run_finishes_with_an_exact_receipt(a
 
     assert [o.status for o in report.outcomes] == ["completed"]
     db.session.expire_all()
-    assert not any(path.exists() for path in account.files())
+    assert not any(account.stored())
     document = receipt_of(termination.id)
     assert listed(document) == expected_items(account)
     assert document["totals"]["recordings"] == 5
@@ -174,7 +194,7 @@ def test_an_undeletable_file_keeps_the_termination_in_progress_with_the_error_fo
     termination = requested_termination(account)
     bad = account.recordings[1]
 
-    report = services.run_due(today=EFFECTIVE, store=UndeletableStore(app.config["RECORDINGS_DIR"], bad.file))
+    report = services.run_due(today=EFFECTIVE, store=UndeletableStore(recording_store(), bad.file))
 
     assert [o.status for o in report.outcomes] == ["in_progress"]
     db.session.expire_all()
@@ -203,30 +223,30 @@ def test_an_undeletable_file_keeps_the_termination_in_progress_with_the_error_fo
 def test_a_store_that_claims_deletion_but_keeps_the_file_never_completes(app, account):
     termination = requested_termination(account)
 
-    class LyingStore(LocalDirectoryStore):
-        def delete_many(self, keys):
-            return {}
+    class LyingStore(WrappedStore):
+        def remove_many(self, keys):
+            return Removal()
 
-    report = services.run_due(today=EFFECTIVE, store=LyingStore(app.config["RECORDINGS_DIR"]))
+    report = services.run_due(today=EFFECTIVE, store=LyingStore(recording_store()))
 
     assert [o.status for o in report.outcomes] == ["in_progress"]
     assert "still there" in db.session.get(TerminationRequest, termination.id).last_error
     assert count(DeletedRecording) == 0
 
 
-class CountingStore(LocalDirectoryStore):
+class CountingStore(WrappedStore):
     """Counts every removal across threads, and is slow enough for two runs to overlap."""
 
-    def __init__(self, root, counter: Counter, lock: threading.Lock):
-        super().__init__(root)
+    def __init__(self, inner, counter: Counter, lock: threading.Lock):
+        super().__init__(inner)
         self.counter, self.lock = counter, lock
 
-    def delete_many(self, keys):
+    def remove_many(self, keys):
         keys = list(keys)
         with self.lock:
             self.counter.update(keys)
         time.sleep(0.05)
-        return super().delete_many(keys)
+        return self.inner.remove_many(keys)
 
 
 def test_two_runs_at_the_same_moment_process_each_termination_once(app):
@@ -239,7 +259,7 @@ def test_two_runs_at_the_same_moment_process_each_termination_once(app):
         with app.app_context():
             start.wait()
             reports.append(services.run_due(
-                today=EFFECTIVE, store=CountingStore(app.config["RECORDINGS_DIR"], removals, lock), batch_size=2))
+                today=EFFECTIVE, store=CountingStore(recording_store(), removals, lock), batch_size=2))
             db.session.remove()
 
     at_once(run)
@@ -268,7 +288,7 @@ def test_run_due_command_takes_the_date_and_reports(app, account, smtp_server):
     assert result.exit_code == 0, result.output
     assert f"termination {termination.id} ({account.customer.number}): completed" in result.output
     db.session.expire_all()
-    assert not any(path.exists() for path in account.files())
+    assert not any(account.stored())
     # the receipt e-mail goes out with the run, in the customer's language
     [message] = smtp_server.to(account.customer.email)
     assert message["Subject"] == "Twoja umowa wygasła: potwierdzenie usunięcia"
@@ -279,8 +299,8 @@ def test_run_due_command_takes_the_date_and_reports(app, account, smtp_server):
 def test_run_due_command_exits_1_when_a_termination_is_left_unfinished(app, account, monkeypatch):
     requested_termination(account)
     bad = account.recordings[0].file
-    monkeypatch.setattr(services, "recording_store",
-                        lambda: UndeletableStore(app.config["RECORDINGS_DIR"], bad))
+    store = UndeletableStore(recording_store(), bad)
+    monkeypatch.setattr(services, "recording_store", lambda: store)
 
     result = app.test_cli_runner().invoke(args=["portal", "run-due", "--today", EFFECTIVE.isoformat()])
 

@@ -35,6 +35,8 @@ MODERATOR = ("staff", "moderator")
 PRIVACY_OFFICER = ("staff", "privacy_officer")
 SUPPORT_STAFF = ("support_staff",)  # moderators and privacy officers; others signed in → 403
 COMPLETED_TERMINATION = ("completed_termination",)  # the owner once their termination completed; else 404
+# a bearer token, never a session: 404 to every role while PORTAL_METRICS_TOKEN is unset (401 with it)
+METRICS_TOKEN = ("metrics_token",)
 
 # endpoint → (kind, how its arguments are filled: None or a key of World.targets)
 MATRIX: dict[str, tuple[tuple, str | None]] = {
@@ -82,6 +84,14 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "policy.current": (PUBLIC, None),
     "policy.publish": (PRIVACY_OFFICER, None),
     "policy.version": (PUBLIC, "policy_version"),
+    "recording_control.archive_all": (OWNER, None),
+    "recording_control.archive_room": (RECORDING, "room"),
+    "recording_control.delete": (OWNER, None),
+    "recording_control.receipt": (OWNER_OF_TARGET, "deletion_receipt"),
+    "recording_control.receipt_json": (OWNER_OF_TARGET, "deletion_receipt"),
+    "recording_control.receipts": (OWNER, None),
+    "recording_control.room": (RECORDING, "room"),
+    "recording_control.set_retention": (OWNER_OF_TARGET, "room"),
     "rooms.download": (RECORDING, "recording"),
     "rooms.index": (SIGNED_IN_ANY, None),
     "rooms.media": (RECORDING, "recording"),
@@ -95,6 +105,7 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "termination_staff.confirm": (PRIVACY_OFFICER, "termination"),
     "termination_staff.queue": (PRIVACY_OFFICER, None),
     "staff.undelivered_mail": (PRIVACY_OFFICER, None),
+    "ops.metrics": (METRICS_TOKEN, None),
     "staff.home": (SUPPORT_STAFF, None),
     "staff.audit_log": (PRIVACY_OFFICER, None),
     "staff.audit_export": (PRIVACY_OFFICER, None),
@@ -119,6 +130,7 @@ CLOSED_AFTER_TERMINATION = {
     "account.change_address", "account.change_email", "account.change_phone", "account.confirm_email", "account.contact",
     "account.request_correction", "consents.choose", "consents.page", "consents.receipt", "people.add",
     "people.decline", "people.endorse", "people.index", "people.remove", "people.validate",
+    "recording_control.delete", "recording_control.set_retention",
 }
 
 
@@ -140,6 +152,8 @@ RULES = _url_map_rules()
 
 def expected(endpoint: str, role: str, target: str | None) -> str:
     kind, _ = MATRIX[endpoint]
+    if kind == METRICS_TOKEN:
+        return NOT_FOUND
     if kind == PUBLIC:
         return ALLOWED
     if role == "anonymous":

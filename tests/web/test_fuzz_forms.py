@@ -124,6 +124,11 @@ def room_ids(world: World) -> tuple[str, ...]:
     return tuple(str(room_id) for room_id in world.rooms["a"] + world.rooms["b"])
 
 
+def recording_ids(world: World) -> tuple[str, ...]:
+    """A's own recording, and B's, which A must never be able to delete."""
+    return tuple(str(world.targets["recording"][key]["recording_id"]) for key in ("a", "b"))
+
+
 def awaiting_moderation(world: World) -> None:
     from portal.people.models import AccessRequest, AccessRequestStatus
 
@@ -187,6 +192,9 @@ FORMS: dict[str, Form] = {
     "policy.publish": Form("privacy_officer", {
         "version": ("2.0", "1.0", "2.0-rc_1"), "text_pl": (POLICY_TEXT,), "text_en": (POLICY_TEXT,),
         "summary_pl": ("Nowy rozdział",), "summary_en": ("A new chapter",), "step": ("preview", "publish", "edit")}),
+    "recording_control.delete": Form("customer_a", {"recording": recording_ids}),
+    "recording_control.set_retention": Form("customer_a", {"keep": ("forever", "months"),
+                                                           "months": ("1", "6", "120", "")}, target="room"),
     "termination.request_form": Form("customer_a", {"customer_number": customer_numbers}, prepare=no_open_termination),
     "termination.withdraw": Form("customer_a"),
     "termination_staff.confirm": Form("privacy_officer", target="termination", prepare=awaiting_confirmation),

@@ -5,6 +5,7 @@ request and a data-subject request each, a customer C whose contract has ended (
 version and sessions."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,7 +33,7 @@ def build_world(app) -> World:
     from portal.auth import sessions
     from portal.dsar.models import DataSubjectRequest, DsarAnswer
     from portal.people.models import AccessRequest, AccessRequestStatus
-    from portal.termination.models import TerminationRequest
+    from portal.termination.models import DeletionReceipt, TerminationRequest
 
     recordings_dir = app.config["RECORDINGS_DIR"]
     a, b = factories.customer(), factories.customer()
@@ -56,7 +57,7 @@ def build_world(app) -> World:
 
     targets: dict[str, dict] = {key: {} for key in (
         "session", "correction", "correction_decision", "consent_receipt", "access_request", "delegate",
-        "recording", "termination", "dsar_case", "customer_field")}
+        "recording", "termination", "room", "deletion_receipt", "dsar_case", "customer_field")}
     targets["channel"] = {None: {"channel": "email"}}
     targets["policy_version"] = {None: {"version": policy.version}}
     for key, customer, rec in (("a", a, rec_a), ("b", b, rec_b)):
@@ -92,6 +93,14 @@ def build_world(app) -> World:
         targets["delegate"][key] = {"delegate_id": extra_delegate.id}
         targets["recording"][key] = {"recording_id": rec.id}
         targets["termination"][key] = {"termination_id": termination_request.id}
+        targets["room"][key] = {"room_id": rec.room_id}
+        # a receipt of recordings the owner deleted earlier (issued: the customer may read it)
+        receipt = DeletionReceipt(customer_id=customer.id, reason="on_request", requested_by_id=owner.id,
+                                  created_at=utcnow(), issued_at=utcnow(), document="{}\n",
+                                  document_sha256=hashlib.sha256(b"{}\n").hexdigest())
+        db.session.add(receipt)
+        db.session.flush()
+        targets["deletion_receipt"][key] = {"receipt_id": receipt.id}
         targets["dsar_case"][key] = {"case_id": dsar_case.id}
         targets["customer_field"][key] = {"customer_id": customer.id, "field": "email"}
 
