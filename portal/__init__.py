@@ -6,7 +6,8 @@ from pathlib import Path
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("auth", "account", "transparency", "consents", "people", "termination", "recordings", "staff")
+DOMAINS = ("auth", "account", "transparency", "consents", "people", "termination", "recordings", "dsar",
+           "staff")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -214,6 +214,8 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "SIGNIN_RATE_LIMIT": env.get("PORTAL_SIGNIN_RATE_LIMIT", "20 per minute"),
         "ACCESS_REQUEST_RATE_LIMIT": env.get("PORTAL_ACCESS_REQUEST_RATE_LIMIT", "10 per hour"),
+        # customer look-ups one staff member may make (exact matches only; each one is audited)
+        "STAFF_LOOKUP_RATE_LIMIT": env.get("PORTAL_STAFF_LOOKUP_RATE_LIMIT", "60 per hour"),
         # e-mail to addresses a customer typed (contact e-mail confirmation, invitations)
         "TYPED_MAIL_PER_CUSTOMER": _int(env, "PORTAL_TYPED_MAIL_PER_CUSTOMER", 10, minimum=1),
         "TYPED_MAIL_PER_ADDRESS": _int(env, "PORTAL_TYPED_MAIL_PER_ADDRESS", 3, minimum=1),

@@ -41,8 +41,11 @@ def _register_account_kinds() -> None:
                   [("sessions", _l("Sessions ended"), None)])
     register_kind("data_exported", "access", _l("Data export"),
                   [("format", _l("Format"), {"json": "JSON", "html": _l("printable page")})])
+    revealed = {**CORRECTION_FIELDS, "email": _l("Contact e-mail"), "phone": _l("Contact phone"),
+                "address": _l("Postal address")}
+    reasons = {"correction request": _l("a correction request"), "customer look-up": _l("a look-up by MCX staff")}
     register_kind("customer_data_revealed", "access", _l("MCX staff revealed your data"),
-                  [("fields", _l("What"), CORRECTION_FIELDS), ("reason", _l("Reason"), None)])
+                  [("fields", _l("What"), revealed), ("reason", _l("Reason"), reasons)])
     register_kind("customer_imported", "changes", _l("Data loaded from the MCX order system"))
     register_kind("contact_phone_changed", "changes", _l("Contact phone changed"))
     register_kind("contact_address_changed", "changes", _l("Postal address changed"), [("fields", _l("What"), {

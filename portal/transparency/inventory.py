@@ -20,6 +20,8 @@ from portal.audit import AuditEvent
 from portal.auth.models import Identity, UserSession
 from portal.consents.models import ConsentEvent, PolicyAcknowledgement, PolicyVersion
 from portal.customers.models import Contract, Customer, Recording, Room
+from portal.dsar.models import DataSubjectRequest, DsarAnswer
+from portal.dsar.models import case_number as dsar_case_number
 from portal.extensions import db
 from portal.mail import OutboxMessage
 from portal.people.models import AccessRequest, Delegate, DelegateStatus, delegate_rooms
@@ -115,6 +117,11 @@ def _recordings_keyset(customer_id: int, after: int | None, limit: int) -> Selec
     return _recordings_columns().where(Recording.id.in_(ids)).order_by(Recording.id)
 
 
+def _dsar_cases(customer_id: int, rows: list[dict]) -> None:
+    for row in rows:
+        row["case"] = dsar_case_number(row.pop("case_id"), row.pop("case_received_at"))
+
+
 SOURCES: dict[str, ListSource] = {
     "rooms": ListSource(
         lambda cid: select(Room.id.label("cursor"), Room.name, Room.kind, Room.retention_months).where(Room.customer_id == cid)),
@@ -180,6 +187,21 @@ SOURCES: dict[str, ListSource] = {
                            LegalDisclosure.recipient, LegalDisclosure.legal_basis, LegalDisclosure.data_disclosed,
                            LegalDisclosure.recorded_at).where(LegalDisclosure.customer_id == cid),
         newest_first=True),
+    "data_subject_requests": ListSource(
+        lambda cid: select(DataSubjectRequest.id.label("cursor"), DataSubjectRequest.id.label("case_id"),
+                           DataSubjectRequest.received_at.label("case_received_at"), DataSubjectRequest.kind,
+                           DataSubjectRequest.text, DataSubjectRequest.language, DataSubjectRequest.status,
+                           DataSubjectRequest.received_at, DataSubjectRequest.due_on, DataSubjectRequest.extended_at,
+                           DataSubjectRequest.extension_reason, DataSubjectRequest.closed_at,
+                           DataSubjectRequest.closing_reason).where(DataSubjectRequest.customer_id == cid),
+        newest_first=True, enrich=_dsar_cases),
+    "data_subject_request_answers": ListSource(
+        lambda cid: select(DsarAnswer.id.label("cursor"), DataSubjectRequest.id.label("case_id"),
+                           DataSubjectRequest.received_at.label("case_received_at"), DsarAnswer.text,
+                           DsarAnswer.written_at)
+        .join(DataSubjectRequest, DataSubjectRequest.id == DsarAnswer.request_id)
+        .where(DataSubjectRequest.customer_id == cid),
+        newest_first=True, enrich=_dsar_cases),
     "sign_ins": ListSource(
         lambda cid: select(Identity.id.label("cursor"), Identity.issuer, Identity.subject, Identity.email,
                            Identity.email_verified, Identity.name, Identity.created_at, Identity.last_sign_in_at)

@@ -144,6 +144,15 @@ MAIL_STATUSES = {"pending": _l("waiting to be sent"), "sent": _l("sent"),
                  "parked": _l("could not be delivered")}
 ACTORS = {"you": _l("You"), "authorized_person": _l("An authorized person"), "staff": _l("MCX staff"),
           "mcx": _l("MCX (automatically)"), "other": _l("Another person")}
+DSAR_KINDS = {
+    "access": _l("Access to my data (GDPR art. 15)"),
+    "rectification": _l("Rectification of my data (GDPR art. 16)"),
+    "erasure": _l("Erasure of my data (GDPR art. 17)"),
+    "restriction": _l("Restriction of processing (GDPR art. 18)"),
+    "objection": _l("Objection to processing (GDPR art. 21)"),
+    "other": _l("Another question about my data"),
+}
+DSAR_STATUSES = {"open": _l("open"), "done": _l("done"), "refused": _l("refused")}
 STAFF_ROLES = {"moderator": _l("moderator"), "privacy_officer": _l("privacy officer")}
 
 _CONTRACT = (Basis.CONTRACT,)
@@ -386,6 +395,37 @@ CATEGORIES: tuple[Category, ...] = (
         ),
     ),
     Category(
+        "data_subject_requests", _l("Your data requests"),
+        _l("To handle the requests you make about your data and to prove that and when we answered (GDPR art. 12, 15-21)."),
+        (Basis.LEGAL_DUTY,), (Source.PORTAL, Source.STAFF), _UNTIL_TIME_BARRED,
+        _l("None outside MCX. Inside MCX: the privacy officers who handle the requests."),
+        (
+            _f("case", _l("Case number")),
+            _f("kind", _l("What you asked for"), "data_subject_requests.kind", kind=Kind.CODE, choices=DSAR_KINDS),
+            _f("text", _l("Your request"), "data_subject_requests.text"),
+            _f("language", _l("Language of our messages"), "data_subject_requests.language",
+               kind=Kind.CODE, choices=LANGUAGES),
+            _f("status", _l("Status"), "data_subject_requests.status", kind=Kind.CODE, choices=DSAR_STATUSES),
+            _f("received_at", _l("Received"), "data_subject_requests.received_at", kind=Kind.DATETIME),
+            _f("due_on", _l("Answer due by"), "data_subject_requests.due_on", kind=Kind.DATE),
+            _f("extended_at", _l("Deadline extended"), "data_subject_requests.extended_at", kind=Kind.DATETIME),
+            _f("extension_reason", _l("Why it was extended"), "data_subject_requests.extension_reason"),
+            _f("closed_at", _l("Closed"), "data_subject_requests.closed_at", kind=Kind.DATETIME),
+            _f("closing_reason", _l("Reason given when closing"), "data_subject_requests.closing_reason"),
+        ),
+    ),
+    Category(
+        "data_subject_request_answers", _l("Answers to your data requests"),
+        _l("To give you our answers to your data requests and to prove what we answered (GDPR art. 12)."),
+        (Basis.LEGAL_DUTY,), (Source.STAFF,), _UNTIL_TIME_BARRED,
+        _l("None outside MCX. Inside MCX: the privacy officers who handle the requests."),
+        (
+            _f("case", _l("Case number")),
+            _f("text", _l("Answer"), "data_subject_request_answers.text"),
+            _f("written_at", _l("Written"), "data_subject_request_answers.written_at", kind=Kind.DATETIME),
+        ),
+    ),
+    Category(
         "sign_ins", _l("Your sign-in identity"),
         _l("To recognise you when you sign in through your identity provider; we never see your password."),
         _CONTRACT, (Source.PORTAL,), _WHILE_CONTRACT, _STAFF_ONLY,
@@ -504,6 +544,9 @@ TECHNICAL_COLUMNS: dict[str, str] = {
     "policy_versions.text_en": "the published policy, the same for everyone",
     "policy_versions.summary_pl": "the published policy, the same for everyone",
     "policy_versions.summary_en": "the published policy, the same for everyone",
+    "dsar_digests.day": "the day the privacy officers' digest of data requests went out",
+    "dsar_digests.sent_at": "the day the privacy officers' digest of data requests went out",
+    "dsar_digests.cases": "how many cases that digest listed",
     "seen_logout_tokens.issuer": "replay protection for back-channel logout",
     "seen_logout_tokens.jti": "replay protection for back-channel logout",
     "seen_logout_tokens.seen_at": "replay protection for back-channel logout",

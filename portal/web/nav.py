@@ -15,7 +15,7 @@ from flask_login import current_user
 class NavItem:
     endpoint: str
     label: object  # a lazy_gettext string
-    audience: str  # "signed_in" | "customer" | "delegate" | "customer_or_delegate" | "moderator" | "privacy_officer"
+    audience: str  # "signed_in" | "customer" | "delegate" | "customer_or_delegate" | "moderator" | "privacy_officer" | "staff"
     order: int = 100
 
 
@@ -42,6 +42,7 @@ AUDIENCES: dict[str, Callable[[], bool]] = {
     "customer_or_delegate": lambda: current_user.customer_id is not None or _is_delegate(),
     "moderator": lambda: current_user.has_role("moderator"),
     "privacy_officer": lambda: current_user.has_role("privacy_officer"),
+    "staff": lambda: current_user.has_role("moderator") or current_user.has_role("privacy_officer"),
 }
 
 

@@ -93,9 +93,17 @@ def open_terminations(n: int) -> str:
     return ngettext("%(num)s open request.", "%(num)s open requests.", n)
 
 
+def overdue_cases(n: int) -> str:
+    return ngettext("%(num)s data-subject request is overdue.", "%(num)s data-subject requests are overdue.", n)
+
+
+def days_overdue(n: int) -> str:
+    return ngettext("%(num)s day overdue", "%(num)s days overdue", n)
+
+
 COUNTS = {f.__name__: f for f in (recordings, other_sessions_ended, older_sessions_not_listed, persons_asking,
                                    unchanged_paragraphs, days_left, within_hours, pending_requests,
-                                   open_terminations)}
+                                   open_terminations, overdue_cases, days_overdue)}
 
 
 def init_app(app) -> None:

@@ -33,6 +33,7 @@ NOT_PAGES = {
     "recording_control.receipt_json": "JSON deletion receipt download",
     "recording_control.archive_all": "ZIP download of recordings",
     "recording_control.archive_room": "ZIP download of a room's recordings",
+    "staff.audit_export": "JSON Lines export download",
 }
 # HTML pages deliberately not scanned here, each with its reason (none at present)
 SKIPPED: dict[str, str] = {}
@@ -67,6 +68,10 @@ def build_world(app) -> dict:
     }
     db.session.flush()
     from portal.account.services import _email_change_serializer
+    from portal.dsar import services as dsar_services
+
+    case = dsar_services.file_request(anna, owner, "objection", "Sprzeciw wobec SMS-ów z ofertami.")
+    dsar_services.answer(case, identities["privacy_officer"], "Wyłączyliśmy SMS-y z ofertami.")
 
     token = _email_change_serializer().dumps({"c": anna.id, "e": "anna.nowa@przyklad.pl", "o": anna.email})
     db.session.commit()
@@ -77,7 +82,7 @@ def build_world(app) -> dict:
     receipt_id = delete_now(anna.id, owner.id, [deleted.id], recording_store())
     queries = {"account.confirm_email": f"?token={token}", "recording_control.delete": f"?recording={recording.id}"}
     args = {"recording_id": recording.id, "delegate_id": waiting.id, "request_id": access_request.id,
-            "version": "1.0", "room_id": board.id, "receipt_id": receipt_id}
+            "version": "1.0", "room_id": board.id, "receipt_id": receipt_id, "case_id": case.id}
     # a customer whose contract ended: the termination confirmation and the deletion receipt
     _, identities["terminated_customer"] = factories.terminated_customer(app.config["RECORDINGS_DIR"],
                                                                           "tomasz.koniec@przyklad.pl")

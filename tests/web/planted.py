@@ -74,6 +74,7 @@ def plant_columns() -> None:
     from portal.auth.models import Identity, StaffRole, UserSession
     from portal.consents.models import PolicyVersion
     from portal.customers.models import Customer, Recording, Room
+    from portal.dsar.models import DataSubjectRequest, DsarAnswer
     from portal.mail import OutboxMessage
     from portal.people.models import AccessRequest, Delegate
     from portal.termination.models import DeletedRecording, TerminationRequest
@@ -92,6 +93,7 @@ def plant_columns() -> None:
         PolicyVersion: dict(summary_pl=LONG, summary_en=LONG, text_pl=f"# {LONG}\n\n[x](javascript:x()) {LONG}",
                             text_en=f"# {LONG}\n\n{LONG}"),
         OutboxMessage: dict(subject=LONG, body=LONG),
+        DataSubjectRequest: dict(text=LONG, extension_reason=LONG, closing_reason=LONG), DsarAnswer: dict(text=LONG),
     }
     for model, values in columns.items():
         # addresses stay distinct per row (the portal matches people by address)

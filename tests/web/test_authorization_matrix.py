@@ -33,9 +33,10 @@ OWNER_OF_TARGET = ("owner_of_target",)  # only the customer owning the id; anyon
 RECORDING = ("recording",)  # the owner, and a live delegate whose scope includes recordings
 MODERATOR = ("staff", "moderator")
 PRIVACY_OFFICER = ("staff", "privacy_officer")
-COMPLETED_TERMINATION = ("completed_termination",)
+SUPPORT_STAFF = ("support_staff",)  # moderators and privacy officers; others signed in → 403
+COMPLETED_TERMINATION = ("completed_termination",)  # the owner once their termination completed; else 404
 # a bearer token, never a session: 404 to every role while PORTAL_METRICS_TOKEN is unset (401 with it)
-METRICS_TOKEN = ("metrics_token",)  # the owner once their termination completed; else 404
+METRICS_TOKEN = ("metrics_token",)
 
 # endpoint → (kind, how its arguments are filled: None or a key of World.targets)
 MATRIX: dict[str, tuple[tuple, str | None]] = {
@@ -105,6 +106,18 @@ MATRIX: dict[str, tuple[tuple, str | None]] = {
     "termination_staff.queue": (PRIVACY_OFFICER, None),
     "staff.undelivered_mail": (PRIVACY_OFFICER, None),
     "ops.metrics": (METRICS_TOKEN, None),
+    "staff.home": (SUPPORT_STAFF, None),
+    "staff.audit_log": (PRIVACY_OFFICER, None),
+    "staff.audit_export": (PRIVACY_OFFICER, None),
+    "staff_lookup.search": (SUPPORT_STAFF, None),
+    "staff_lookup.reveal": (SUPPORT_STAFF, "customer_field"),
+    "dsar.index": (OWNER, None),
+    "dsar.file": (OWNER, None),
+    "dsar_staff.queue": (PRIVACY_OFFICER, None),
+    "dsar_staff.case": (PRIVACY_OFFICER, "dsar_case"),
+    "dsar_staff.extend": (PRIVACY_OFFICER, "dsar_case"),
+    "dsar_staff.answer": (PRIVACY_OFFICER, "dsar_case"),
+    "dsar_staff.close": (PRIVACY_OFFICER, "dsar_case"),
     "web.healthz": (PUBLIC, None),
     "web.index": (PUBLIC, None),
     "web.readyz": (PUBLIC, None),
@@ -149,6 +162,8 @@ def expected(endpoint: str, role: str, target: str | None) -> str:
         return ALLOWED
     if kind[0] == "staff":
         return ALLOWED if role == kind[1] else FORBIDDEN
+    if kind == SUPPORT_STAFF:
+        return ALLOWED if role in ("moderator", "privacy_officer") else FORBIDDEN
     if role == "terminated_customer" and endpoint in CLOSED_AFTER_TERMINATION:
         return GONE
     if kind == OWNER:

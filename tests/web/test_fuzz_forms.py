@@ -198,6 +198,13 @@ FORMS: dict[str, Form] = {
     "termination.request_form": Form("customer_a", {"customer_number": customer_numbers}, prepare=no_open_termination),
     "termination.withdraw": Form("customer_a"),
     "termination_staff.confirm": Form("privacy_officer", target="termination", prepare=awaiting_confirmation),
+    "dsar.file": Form("customer_a", {"kind": ("access", "objection", "other"),
+                                     "text": ("Sprzeciwiam się przetwarzaniu mojego numeru telefonu.",)}),
+    "dsar_staff.extend": Form("privacy_officer", {"reason": ("Wiele nagrań do przejrzenia",)}, target="dsar_case"),
+    "dsar_staff.answer": Form("privacy_officer", {"text": ("Przestaliśmy używać Pana numeru.",)}, target="dsar_case"),
+    "dsar_staff.close": Form("privacy_officer", {"outcome": ("done", "refused"), "reason": ("", "Wymaga tego prawo.")},
+                             target="dsar_case"),
+    "staff_lookup.reveal": Form("moderator", target="customer_field", path_args=("field",)),
     "web.set_language": Form("anonymous", {"lang": ("pl", "en"), "next": ("/privacy", "/account/")}),
 }
 # The provider's back-channel logout takes no form of the portal's: fuzzed on its own below.

@@ -27,9 +27,13 @@ POLISH_FORMS = {
     "pending_requests": ("prośba czeka", "prośby czekają", "próśb czeka", "prośby czekają", "próśb czeka"),
     "open_terminations": ("otwarte wypowiedzenie", "otwarte wypowiedzenia", "otwartych wypowiedzeń",
                           "otwarte wypowiedzenia", "otwartych wypowiedzeń"),
+    "overdue_cases": ("wniosek RODO jest", "wnioski RODO są", "wniosków RODO jest", "wnioski RODO są",
+                      "wniosków RODO jest"),
+    "days_overdue": ("1 dzień po terminie", "2 dni po terminie", "5 dni po terminie", "22 dni po terminie",
+                     "25 dni po terminie"),
 }
 ENGLISH_SINGULAR = re.compile(r"\b1 (recording|other session was|older session is|person asks|unchanged paragraph"
-                              r"|day left|hour|request waits|open request)\b")
+                              r"|day left|hour|request waits|open request|data-subject request is|day overdue)\b")
 
 
 def test_every_count_phrase_is_known_to_this_test():

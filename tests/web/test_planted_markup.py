@@ -108,7 +108,9 @@ def _check(where: str, response, failures: list, seen: set, endpoint: str) -> No
             seen.add(endpoint)
     elif "json" in kind:
         assert response.headers.get("X-Content-Type-Options") == "nosniff", where
-        if shows_payload(json.dumps(json.loads(body), ensure_ascii=False)):
+        # JSON Lines (the audit-log export): one document per line
+        documents = [json.loads(line) for line in body.splitlines() if line] if "jsonl" in kind else [json.loads(body)]
+        if shows_payload(json.dumps(documents, ensure_ascii=False)):
             seen.add(endpoint)
 
 
@@ -117,7 +119,7 @@ MUST_SHOW = {
     "transparency.activity_log", "transparency.data", "transparency.export_page", "transparency.export_json", "account.home",
     "account.sessions", "account_staff.corrections", "forms", "moderation.detail", "moderation.queue",
     "people.index", "policy.current", "policy.version", "rooms.index", "rooms.play", "termination.confirmation",
-    "termination.receipt", "termination_staff.queue",
+    "termination.receipt", "termination_staff.queue", "dsar.index", "dsar_staff.case", "staff.audit_export",
 }
 
 

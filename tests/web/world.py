@@ -1,7 +1,7 @@
 """One world with every kind of person and object, for the tests that walk every route (the
 authorization matrix, the form fuzzer): two customers A and B with rooms, recordings with real
-files, delegates, an access request, a consent event, a correction request and a termination
-request each, a customer C whose contract has ended (carried out by `run_due`), staff, a policy
+files, delegates, an access request, a consent event, a correction request, a termination
+request and a data-subject request each, a customer C whose contract has ended (carried out by `run_due`), staff, a policy
 version and sessions."""
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def build_world(app) -> World:
     from portal.account.models import CorrectionRequest
     from portal.account.services import session_handle
     from portal.auth import sessions
+    from portal.dsar.models import DataSubjectRequest, DsarAnswer
     from portal.people.models import AccessRequest, AccessRequestStatus
     from portal.termination.models import DeletionReceipt, TerminationRequest
 
@@ -56,7 +57,7 @@ def build_world(app) -> World:
 
     targets: dict[str, dict] = {key: {} for key in (
         "session", "correction", "correction_decision", "consent_receipt", "access_request", "delegate",
-        "recording", "termination", "room", "deletion_receipt")}
+        "recording", "termination", "room", "deletion_receipt", "dsar_case", "customer_field")}
     targets["channel"] = {None: {"channel": "email"}}
     targets["policy_version"] = {None: {"version": policy.version}}
     for key, customer, rec in (("a", a, rec_a), ("b", b, rec_b)):
@@ -78,7 +79,12 @@ def build_world(app) -> World:
             customer_id=customer.id, requested_by_id=owner.id, effective_on=date.today() + timedelta(days=30),
             confirmed_at=utcnow(), confirmation_due_on=date.today())
         db.session.add(termination_request)
+        dsar_case = DataSubjectRequest(customer_id=customer.id, filed_by_id=owner.id, kind="objection",
+                                       text="Sprzeciw wobec przetwarzania", language="pl",
+                                       due_on=date.today() + timedelta(days=30))
+        db.session.add(dsar_case)
         db.session.flush()
+        db.session.add(DsarAnswer(request_id=dsar_case.id, text="Odpowiedź MCX"))
         targets["session"][key] = {"handle": session_handle(other_session)}
         targets["correction"][key] = {"request_id": correction.id}
         targets["correction_decision"][key] = {"request_id": correction.id, "decision": "approve"}
@@ -95,6 +101,8 @@ def build_world(app) -> World:
         db.session.add(receipt)
         db.session.flush()
         targets["deletion_receipt"][key] = {"receipt_id": receipt.id}
+        targets["dsar_case"][key] = {"case_id": dsar_case.id}
+        targets["customer_field"][key] = {"customer_id": customer.id, "field": "email"}
 
     db.session.commit()
     c, identities["terminated_customer"] = factories.terminated_customer(recordings_dir)  # customer C
@@ -107,6 +115,7 @@ def fingerprint(except_tables: frozenset[str] = frozenset()) -> tuple:
     could touch."""
     from portal.account.models import CorrectionRequest
     from portal.customers.models import Customer
+    from portal.dsar.models import DataSubjectRequest
     from portal.people.models import AccessRequest, Delegate
     from portal.termination.models import TerminationRequest
 
@@ -123,6 +132,7 @@ def fingerprint(except_tables: frozenset[str] = frozenset()) -> tuple:
             (AccessRequest.id, AccessRequest.status),
             (CorrectionRequest.id, CorrectionRequest.status),
             (TerminationRequest.id, TerminationRequest.status, TerminationRequest.withdrawn_at),
+            (DataSubjectRequest.id, DataSubjectRequest.status, DataSubjectRequest.due_on),
         )
     )
     return tuple(counts), rows
