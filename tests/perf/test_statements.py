@@ -18,9 +18,11 @@ from tests import factories
 from tests.account.conftest import counted_statements
 
 CUSTOMER_PAGES = ["/account/", "/account/consents", "/account/people", "/rooms", "/account/activity",
-                  "/account/sessions", "/account/data", "/account/contact", "/account/termination"]
+                  "/account/sessions", "/account/data", "/account/contact", "/account/termination",
+                  "/account/requests", "/rooms/receipts"]
 DELEGATE_PAGES = ["/account/", "/rooms", "/account/sessions"]
-STAFF_PAGES = {"moderator": ["/staff/requests"], "privacy_officer": ["/staff/terminations"]}
+STAFF_PAGES = {"moderator": ["/staff/requests", "/staff", "/staff/customers"],
+               "privacy_officer": ["/staff/terminations", "/staff", "/staff/data-requests", "/staff/audit"]}
 MOST_PER_PAGE = 6
 # the sessions page shows one statement-free page around the signed-in context: the bare minimum
 # a signed-in request costs is the context itself
