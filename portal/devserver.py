@@ -1,6 +1,8 @@
 """`flask portal dev`: database, demo data, local OpenID provider and the portal, in one command."""
 from __future__ import annotations
 
+import signal
+import sys
 import threading
 import time
 from urllib.parse import urlsplit
@@ -85,6 +87,9 @@ def run(app, *, host: str, port: int, provider_port: int) -> None:
         _start_provider_sync(app, provider)
     _start_mail_sender(app)
     click.echo(f"Portal: http://{host}:{port}/  (e-mail goes to {app.config['SMTP_URL'] or 'instance/outbox/*.eml'})")
+    # SIGTERM (kill, a process manager, a CI timeout) ends Python without unwinding, so the finally
+    # below would not stop the provider and it would keep its port; exit as Ctrl+C does instead
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         # app.run() refuses to block inside a `flask` command; the development server itself does not
         run_simple(host, port, app, threaded=True)

@@ -18,15 +18,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from zoneinfo import ZoneInfo
 
 import zipstream.ng
+from flask import current_app
 from sqlalchemy import select
 from zipstream import ZIP_STORED, ZipStream
 from zlib_ng import zlib_ng
 
 from portal.customers.models import Recording, Room
 from portal.extensions import db
-from portal.storage import RecordingStore
+from portal.storage import RecordingStore, StorageError
 
 CHUNK = 1024 * 1024
 
@@ -60,7 +62,9 @@ class Member:
 
 def members(room_ids: list[int]) -> list[Member]:
     """The recordings of these rooms (not those being deleted), oldest first, with their paths in
-    the archive: `<room>/<start> <title> (<id>)<suffix>`, unique by the recording id."""
+    the archive: `<room>/<start> <title> (<id>)<suffix>`, unique by the recording id. The start is
+    in the portal's zone (Europe/Warsaw, BABEL_DEFAULT_TIMEZONE), as the rooms pages show it; the
+    manifest keeps the exact moment in UTC."""
     if not room_ids:
         return []
     rows = db.session.execute(
@@ -69,10 +73,11 @@ def members(room_ids: list[int]) -> list[Member]:
         .join(Room).where(Recording.room_id.in_(room_ids), Recording.deletion_receipt_id.is_(None))
         .order_by(Room.id, Recording.started_at, Recording.id)
     ).all()
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     out = []
     for row in rows:
         suffix = PurePosixPath(row.file).suffix[:10] or ".mp4"
-        stamp = row.started_at.strftime("%Y-%m-%d %H.%M")
+        stamp = row.started_at.astimezone(zone).strftime("%Y-%m-%d %H.%M")
         path = f"{_safe(row.name, f'room-{row.room_id}')}/{stamp} {_safe(row.title, 'recording')} ({row.id}){suffix}"
         out.append(Member(row.id, row.room_id, row.name, row.title, row.started_at.isoformat(timespec="seconds"),
                           row.duration_s, row.size_bytes, row.sha256, row.file, path))
@@ -89,6 +94,20 @@ def manifest(items: list[Member], customer_number: str) -> bytes:
              "duration_s": m.duration_s, "size_bytes": m.size_bytes, "sha256": m.sha256}
             for m in items],
     }, ensure_ascii=False, indent=1).encode()
+
+
+def unreadable(items: list[Member], store: RecordingStore) -> list[Member]:
+    """The members whose file the store does not hold at the size the database promises (one stat
+    each, before the first byte: the archive's length is announced up front)."""
+    missing = []
+    for member in items:
+        try:
+            facts = store.stat(member.key)
+        except StorageError:
+            facts = None
+        if facts is None or facts.size != member.size_bytes:
+            missing.append(member)
+    return missing
 
 
 def _chunks(store: RecordingStore, key: str) -> Iterator[bytes]:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import insert, select
 
@@ -25,7 +25,8 @@ from portal.storage import recording_store
 from portal.termination.models import DeletedRecording, DeletionReceipt
 from portal.termination.services import human_size
 from portal.web.boundaries import int64
-from portal.web.i18n import _
+from portal.web.errors import error_page
+from portal.web.i18n import _, _l
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
 
@@ -226,7 +227,16 @@ def _scope_rooms(customer_number: str | None) -> tuple[Customer, list[int], int 
 def _zip_response(customer: Customer, room_ids: list[int], delegate_id: int | None, name: str,
                   room_id: int | None) -> Response:
     members = archive.members(room_ids)
-    stream = archive.build(members, customer.number, recording_store())
+    store = recording_store()
+    unreadable = archive.unreadable(members, store)
+    if unreadable:
+        # a ZIP whose sizes were promised up front cannot skip a file half-way: refuse it whole
+        current_app.logger.error("recordings archive refused: %d unreadable recording(s), ids %s",
+                                 len(unreadable), [m.recording_id for m in unreadable[:20]])
+        return error_page(503, _l("The archive is not available right now"),
+                          _l("Some of the recordings cannot be read right now, so the ZIP would be "
+                             "incomplete. Please try again later; we have been told."))
+    stream = archive.build(members, customer.number, store)
     if request.method == "GET":
         # one event per download (no ranges: each request is a whole download), and each recording's
         # access history shows it

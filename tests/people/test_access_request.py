@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.people.models import AccessRequest, Delegate
 from tests import factories
 from tests.people.helpers import events, page_text
+from tests.support.sealer import sealer_held
 
 
 @pytest.fixture
@@ -96,7 +97,7 @@ def test_the_same_statements_run_whatever_the_number(app, anna, marek, sign_in_a
 
         event.listen(db.engine, "before_cursor_execute", record)
         try:
-            with app.test_request_context():
+            with app.test_request_context(), sealer_held():
                 services.request_access(identity, number=number, message="Proszę", language="pl")
                 db.session.commit()
         finally:

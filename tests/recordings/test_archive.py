@@ -74,3 +74,30 @@ def test_a_room_zip_holds_that_room_only_and_head_logs_nothing(app, account, cli
     assert archive_events() == []
     _archive, manifest = opened(client.get(f"/rooms/{workshop.id}/recordings.zip"))
     assert {e["id"] for e in manifest["recordings"]} == {r.id for r in account.recordings[1::2]}
+
+
+def test_member_names_give_the_start_in_warsaw_time_as_the_pages_do(app, account, client, sign_in_as):
+    # 10:00 UTC on 3 February 2025 is 11:00 in Warsaw (CET): the rooms page says 11:00, so must the file name
+    sign_in_as(account.owner)
+
+    archive, manifest = opened(client.get("/rooms/recordings.zip"))
+
+    names = [entry["path"].split("/", 1)[1] for entry in manifest["recordings"]]
+    assert names and all(name.startswith("2025-02-03 11.00 ") for name in names)
+    assert set(archive.namelist()) - {"manifest.json"} == {entry["path"] for entry in manifest["recordings"]}
+
+
+def test_a_recording_the_store_cannot_read_refuses_the_whole_zip_before_its_first_byte(app, account, client,
+                                                                                       sign_in_as):
+    """The ZIP's length is promised up front, so a missing file cannot be skipped half-way: the
+    person is told at once instead of getting a download that breaks, and nothing is logged."""
+    from portal.storage import recording_store
+
+    sign_in_as(account.owner)
+    recording_store().delete(account.recordings[0].file)
+
+    answer = client.get("/rooms/recordings.zip")
+
+    assert answer.status_code == 503 and answer.mimetype == "text/html"
+    assert "Archiwum jest chwilowo niedostępne" in answer.get_data(as_text=True)
+    assert archive_events() == []

@@ -69,6 +69,18 @@ def factories_csrf(client, page) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
+def test_the_confirmation_offers_a_copy_of_each_recording_before_it_goes(app, account, client, sign_in_as):
+    # the page says "download the recordings before you delete them": it must give the way to do so
+    sign_in_as(account.owner)
+    first, second = account.recordings[0], account.recordings[1]
+
+    text = client.get(f"/rooms/delete?recording={first.id}&recording={second.id}").get_data(as_text=True)
+
+    for recording in (first, second):
+        assert f'href="/rooms/recordings/{recording.id}"' in text
+        assert client.get(f"/rooms/recordings/{recording.id}").status_code == 200
+
+
 def test_a_delegate_can_never_delete_and_loses_access_at_their_next_request(app, account, client, sign_in_as):
     board_recording = account.recordings[0]  # in the delegate's scope
     delegate_client = app.test_client()

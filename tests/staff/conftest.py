@@ -8,6 +8,7 @@ from sqlalchemy import event
 
 from portal.extensions import db
 from tests import factories
+from tests.support.sealer import sealer_held
 
 
 @contextmanager
@@ -15,21 +16,17 @@ def counted_statements():
     """Every SQL statement the block's pages send, as text. The audit sealer, which a commit that
     appended events starts in-process (portal.audit_seal), is held back meanwhile: how much it
     seals depends on the writers still running, not on the page."""
-    from portal import audit_seal
-
     statements = []
 
     def count(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
-    sealer = audit_seal.seal
-    audit_seal.seal = lambda **_kwargs: 0
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        yield statements
+        with sealer_held():
+            yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-        audit_seal.seal = sealer
 
 
 def staff_client(app, sign_in_as, *roles):
