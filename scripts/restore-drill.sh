@@ -28,4 +28,4 @@ pg_restore --no-owner --no-privileges --exit-on-error --dbname="$target_url" "$d
 
 echo "== verify the audit chain of the restored database"
 python=${PYTHON:-.venv/bin/python}
-PORTAL_DATABASE_URL=$target_url "$python" -m flask --app wsgi portal verify-audit ${head:+--head "$head"}
+PORTAL_DATABASE_URL=$target_url "$python" -m flask --app wsgi portal verify-audit --full ${head:+--head "$head"}
