@@ -23,7 +23,7 @@ def _members(answer) -> list[str]:
 @pytest.mark.parametrize("title, room_name", [
     ("../../../etc/passwd", "../../.."),
     ("/abs/olute", "/root"),
-    ("a\x00b\r\nc\x1b[31m", "C:\\Windows\\System32"),
+    ("a\x01b\r\nc\x1b[31m", "C:\\Windows\\System32"),
     ("\u202eevil\u202dmp4.exe", "\u200f\u202e"),
     ("x" * 300, "y" * 200),
     ("..", "."),
