@@ -125,3 +125,35 @@ def test_the_manifest_is_json_whatever_the_titles(app, account, client, sign_in_
     body = client.get("/rooms/recordings.zip").get_data()
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(body)).read("manifest.json"))
     assert set(manifest) == {"schema", "customer_number", "recordings"}
+
+
+def test_a_second_confirmation_racing_the_first_does_not_fail(app, account, client, sign_in_as, monkeypatch):
+    """A double click: both requests pass the selection check, the first marks the recordings, the
+    second marks none and must answer like any confirmed deletion, not with an error page."""
+    from portal.db_types import utcnow
+    from portal.recordings import deletion, routes
+    from portal.termination.models import DeletionReceipt
+    from tests.recordings.test_delete_now import factories_csrf
+
+    sign_in_as(account.owner)
+    first = account.recordings[0]
+    page = client.get(f"/rooms/delete?recording={first.id}")
+    token = factories_csrf(client, page)
+    real = deletion.owned_selection
+
+    def raced(customer_id, ids):
+        selected = real(customer_id, ids)
+        # the first request commits its marking right after this one's check
+        receipt = DeletionReceipt(customer_id=customer_id, reason="on_request", created_at=utcnow())
+        db.session.add(receipt)
+        db.session.flush()
+        db.session.get(Recording, first.id).deletion_receipt_id = receipt.id
+        db.session.commit()
+        return selected
+
+    monkeypatch.setattr(routes.deletion, "owned_selection", raced)
+    answer = client.post("/rooms/delete", data={"csrf_token": token, "recording": [str(first.id)]})
+
+    assert answer.status_code == 303, answer.status_code
+    shown = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "already being deleted" in shown or "już usuwane" in shown
