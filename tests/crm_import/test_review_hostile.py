@@ -31,7 +31,6 @@ def _doc(root) -> str:
     lambda t: t.replace('"duration_s": 3600', '"duration_s": NaN'),
     lambda t: t.replace('"duration_s": 3600', '"duration_s": Infinity'),
     lambda t: "\ufeff" + t,                                                       # BOM
-    lambda t: t.replace('"number": "MCX-000200"', '"number": "MCX-000200", "number": "MCX-000123"'),
 ])
 def test_hostile_exports_end_in_error_lines(app, root, tmp_path, mutate):
     before = row_counts()
@@ -59,3 +58,19 @@ def test_control_characters_in_a_text_are_an_error_line_on_every_database(app, r
 def test_non_utf8_bytes_are_one_line(app, root, tmp_path):
     result = _run(app, tmp_path, _doc(root).replace("Anna", "An\udcffna").encode("utf-8", "surrogateescape"))
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('"number": "MCX-000200"', '"number": "MCX-000200", "number": "MCX-000123"', "number"),
+    ('"email": "anna@example.pl"', '"email": "anna@example.pl", "email": "someone@example.com"', "email"),
+    ('"city": "Warszawa"', '"city": "Warszawa", "city": "Kraków"', "city"),
+])
+def test_a_field_named_twice_is_an_error_line_not_a_silent_choice(app, root, tmp_path, old, new, field):
+    before = row_counts()
+    text = _doc(root)
+    assert old in text
+    result = _run(app, tmp_path, text.replace(old, new, 1).encode("utf-8"))
+
+    assert result.exit_code == 1
+    assert f'the field "{field}" appears more than once' in result.stderr
+    assert row_counts() == before
