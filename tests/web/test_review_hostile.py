@@ -27,3 +27,23 @@ def test_a_hostile_request_id_is_replaced_even_behind_a_trusted_proxy(app, clien
 
 def test_a_request_id_sent_without_a_trusted_proxy_is_never_echoed(client):
     assert client.get("/", headers={"X-Request-ID": "attacker-chosen"}).headers["X-Request-ID"] != "attacker-chosen"
+
+
+def test_a_form_body_of_countless_fields_is_refused_before_it_is_parsed(client):
+    # 2 MB of `a=1&…` to any URL: werkzeug bounds multipart parts, not urlencoded fields
+    body = (b"a=1&" * 500_000)[: 2 * 1024 * 1024 - 10]
+    for path in ("/", "/nonexistent", "/rooms/delete"):
+        answer = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+        assert answer.status_code == 400, (path, answer.status_code)
+
+
+def test_a_form_of_500_recordings_and_a_token_is_still_read(app, client):
+    body = "&".join([f"recording={n}" for n in range(500)] + ["csrf_token=x"]).encode()
+    with app.test_request_context("/rooms/delete", method="POST", data=body,
+                                  content_type="application/x-www-form-urlencoded"):
+        from flask import request
+
+        from portal.web.boundaries import refuse_unusable_values
+
+        refuse_unusable_values()
+        assert len(request.form.getlist("recording")) == 500 and request.form["csrf_token"] == "x"
