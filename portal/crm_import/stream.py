@@ -136,6 +136,8 @@ def checked_customers(source: Source, reader: Reader, errors: list[str]) -> Iter
                     item = _build(event, value, events)
                     if item is _TOO_DEEP:
                         errors.append(f"customers[{index}]: nested deeper than {MAX_DEPTH} levels")
+                    elif isinstance(item, _Duplicate):
+                        errors.append(f'customers[{index}]: the field "{item.key}" appears more than once')
                     else:
                         yield index, item
                     index += 1
@@ -152,6 +154,14 @@ def customers(source: Source, reader: Reader) -> Iterator[tuple[int, dict]]:
 
 
 _TOO_DEEP = object()
+
+
+class _Duplicate:
+    """An item in which one object names a field twice: JSON parsers keep one of the two values
+    silently (RFC 8259 §4 leaves it open), so which one the CRM meant is unknown."""
+
+    def __init__(self, key: object):
+        self.key = str(key)[:64]
 _OPEN = {"start_map", "start_array"}
 _CLOSE = {"end_map", "end_array"}
 
@@ -174,15 +184,18 @@ def _build(event: str, value: object, events: Iterator[tuple[str, object]]) -> o
         return value
     root: dict | list = {} if event == "start_map" else []
     stack, keys = [root], [None]
+    duplicate = None
     for event, value in events:
         if event == "map_key":
             keys[-1] = value
+            if duplicate is None and value in stack[-1]:
+                duplicate = _Duplicate(value)
             continue
         if event in _CLOSE:
             stack.pop()
             keys.pop()
             if not stack:
-                return root
+                return duplicate or root
             continue
         if event in _OPEN:
             if len(stack) >= MAX_DEPTH:

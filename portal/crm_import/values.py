@@ -50,14 +50,27 @@ def _blank_is_none(value: object) -> object:
     return value
 
 
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _no_control_characters(value: str | None) -> str | None:
+    # PostgreSQL cannot store a NUL in text (the import ended in a traceback), and no one-line
+    # field of the format (names, titles, paths) holds a line break or other control character
+    if value is not None and _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "may not hold control characters (line breaks, NUL)")
+    return value
+
+
 def text(max_length: int, pattern: str | None = None) -> object:
     # constraints first, so pydantic-core checks them (and the JSON Schema shows them); the
     # before-validator wraps the whole
-    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=pattern)]
+    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=pattern),
+                     AfterValidator(_no_control_characters)]
 
 
 def optional_text(max_length: int) -> object:
-    return Annotated[Annotated[str, Field(max_length=max_length)] | None, BeforeValidator(_blank_is_none)]
+    return Annotated[Annotated[str, Field(max_length=max_length)] | None, BeforeValidator(_blank_is_none),
+                     AfterValidator(_no_control_characters)]
 
 
 def choice(values: tuple[str, ...]) -> object:
@@ -164,6 +177,6 @@ Email = Annotated[str, Field(min_length=1, max_length=254),
                   AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
 Day = Annotated[date, BeforeValidator(_day)]
 Moment = Annotated[datetime, BeforeValidator(_moment)]
-NonEmpty = Annotated[str, Field(min_length=1)]
+NonEmpty = Annotated[str, Field(min_length=1), AfterValidator(_no_control_characters)]
 ServiceCode = Annotated[str, Field(min_length=1), AfterValidator(_service),
                         WithJsonSchema({"type": "string", "enum": list(Service)})]

@@ -36,6 +36,9 @@ LATENCY = Histogram("portal_http_request_duration_seconds", "Time to produce the
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 bp = Blueprint("ops", __name__)
+# the method is a label: any token is a valid HTTP method, so one the portal does not know is
+# counted as "other" instead of a new time series per invented name (bounded cardinality)
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class DomainCollector:
@@ -121,7 +124,8 @@ def init_app(app) -> None:
     @app.after_request
     def count_request(response):
         endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
         started = g.get("request_started")  # set by requestlog's before_request
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)

@@ -76,7 +76,8 @@ def members(room_ids: list[int]) -> list[Member]:
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     out = []
     for row in rows:
-        suffix = PurePosixPath(row.file).suffix[:10] or ".mp4"
+        # the file name comes from the import, which lets control characters through: cleaned too
+        suffix = "." + _safe(PurePosixPath(row.file).suffix[1:10], "mp4")
         stamp = row.started_at.astimezone(zone).strftime("%Y-%m-%d %H.%M")
         path = f"{_safe(row.name, f'room-{row.room_id}')}/{stamp} {_safe(row.title, 'recording')} ({row.id}){suffix}"
         out.append(Member(row.id, row.room_id, row.name, row.title, row.started_at.isoformat(timespec="seconds"),

@@ -155,6 +155,10 @@ def delete():
             flash(_("Some files could not be deleted yet. They are hidden from everyone, and we finish "
                     "the deletion automatically; the receipt follows."), "warning")
             return redirect(url_for(".receipts"), code=303)
+        if receipt_id is None:
+            # a second confirmation (a double click) found the first one had marked them all
+            flash(_("These recordings are already being deleted: their receipt is in the list."), "info")
+            return redirect(url_for(".receipts"), code=303)
         flash(_("Deleted for good. This is your receipt."), "success")
         return redirect(url_for(".receipt", receipt_id=receipt_id), code=303)
     return render("recordings/confirm_delete.html", status=400 if request.method == "POST" else 200,

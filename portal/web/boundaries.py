@@ -12,7 +12,11 @@ miss the next route; these checks hold for every route, as the URL-map test prov
 - headers: control characters or values over 8,190 bytes (gunicorn's own field limit) → 400;
 - a query string over 4,094 bytes (gunicorn's request-line limit) or of 100 parameters or more
   → 400, before it is parsed: parsing and checking 10,000 parameters cost ~40 ms of CPU
-  (issue #15, item 6: no anonymous request may cost more than 50 ms).
+  (issue #15, item 6: no anonymous request may cost more than 50 ms);
+- a form body (application/x-www-form-urlencoded) of MAX_FORM_FIELDS fields or more → 400, before
+  it is parsed: werkzeug bounds the parts of a multipart body (MAX_FORM_PARTS, 1,000) but not the
+  fields of an urlencoded one, and parsing 2 MB of `a=1&…` (any URL, signed in or not: the NUL
+  check reads every POST's form) cost ~450 ms of CPU.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ MAX_VALUE_CHARS = 2048
 MAX_HEADER_CHARS = 8190
 MAX_QUERY_BYTES = 4094
 MAX_QUERY_PARAMS = 100
+# the largest form holds 500 recording ids and a token (recordings' "delete now")
+MAX_FORM_FIELDS = 1000
 # C0 controls and DEL; U+FFFD is what invalid UTF-8 in the path decodes to
 _UNUSABLE_IN_URL = re.compile("[\x00-\x1f\x7f\ufffd]")
 # a header may hold a tab (RFC 9110 §5.5), nothing else below space
@@ -95,6 +101,13 @@ def refuse_unusable_values() -> None:
             abort(400)
     for _name, value in request.headers.items():
         if len(value) > MAX_HEADER_CHARS or _UNUSABLE_IN_HEADER.search(value):
+            abort(400)
+    limit = request.max_content_length
+    if (request.mimetype == "application/x-www-form-urlencoded" and request.content_length
+            and (limit is None or request.content_length <= limit)):
+        # read once and kept: the form is then parsed from this copy (a body over
+        # MAX_CONTENT_LENGTH is left to the usual handling: werkzeug refuses it unread)
+        if request.get_data(cache=True).count(b"&") >= MAX_FORM_FIELDS:
             abort(400)
 
 
