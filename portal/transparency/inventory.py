@@ -304,7 +304,10 @@ def pages(category_keys: list[str], customer_id: int, cursors: dict[str, object]
     item 3). A delegate's rooms come with them."""
     extra = extra or {}
     continued = tuple(key for key in category_keys if cursors.get(key) is not None)
-    shape = (tuple(category_keys), continued, size, tuple(extra.items()))
+    # per dialect too: a keyset may be written differently for each (LATERAL on PostgreSQL), and
+    # one process can serve both (the restore drill's app beside the suite's SQLite one)
+    dialect = db.session.get_bind().dialect.name
+    shape = (dialect, tuple(category_keys), continued, size, tuple(extra.items()))
     together = _TOGETHER.get(shape)
     if together is None:
         branches = {key: _page_query(key, CUSTOMER, _after(key) if key in continued else None, size)

@@ -89,7 +89,7 @@ def test_lang_and_title_follow_every_boosted_navigation(app, browser, live_serve
         expect(page.locator("html")).to_have_attribute("lang", "pl")
         page.get_by_role("button", name="English").click()
         expect(page.locator("html")).to_have_attribute("lang", "en")
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Your data").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Your data", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("What MCX holds about you")
         expect(page.locator("html")).to_have_attribute("lang", "en")
         assert page.title().startswith("Your data")
