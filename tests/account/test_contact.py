@@ -40,7 +40,9 @@ def test_phone_changes_at_once_and_is_audited_without_the_number(owner_client, o
     assert response.status_code == 303
     assert customer_of(owner).phone == "+48 601 222 333"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.kind == "contact_phone_changed"))
-    assert event.customer_id == owner.customer_id and "601" not in event.data
+    # what the event says, but the request id every event carries (random hex)
+    said = {key: value for key, value in event.details.items() if key != "http_request_id"}
+    assert event.customer_id == owner.customer_id and "601" not in str(said)
     assert "Telefon kontaktowy został zmieniony." in owner_client.get("/account/contact").get_data(as_text=True)
 
 
