@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -26,9 +26,9 @@ from portal.customers.models import Customer, Recording, Room
 from portal.db_types import utcnow
 from portal.extensions import db
 from portal.mail import compose
-from portal.storage import RecordingStore, StorageError
+from portal.storage import RecordingStore
 from portal.termination import receipt_documents
-from portal.termination.models import DeletedRecording, DeletionReason, DeletionReceipt
+from portal.termination.models import DeletionReason, DeletionReceipt
 from portal.web.links import external_url
 
 BATCH_SIZE = 1000
@@ -113,30 +113,8 @@ def finish_deletion(receipt_id: int, store: RecordingStore, *, clock: Callable[[
             return deleted
         after_id = batch[-1].id
         # the files go first: a row is only ever written for a file that is gone
-        removal = store.remove_many(row.file for row in batch)
-        problems = removal.failures
-        gone = []
-        for row in batch:
-            problem = problems.get(row.file)
-            if problem is None and store.exists(row.file):
-                problem = StorageError(f"{row.file}: still there after deletion")
-            if problem is not None:
-                failures[row.id] = str(problem)
-            else:
-                gone.append(row)
-        if not gone:
-            db.session.commit()
-            continue
-        deleted_at = clock()
         try:
-            db.session.execute(insert(DeletedRecording.__table__), [
-                {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name, "title": row.title,
-                 "size_bytes": row.size_bytes, "sha256": row.sha256, "deleted_at": deleted_at,
-                 **receipt_documents.removed_columns(removal.removed.get(row.file))}
-                for row in gone])
-            removed = db.session.execute(
-                delete(Recording).where(Recording.id.in_([row.id for row in gone]))
-                .execution_options(synchronize_session=False)).rowcount
+            removed = receipt_documents.erase_batch(store, receipt_id, batch, failures, clock())
             db.session.commit()
         except IntegrityError:
             # another run recorded this batch a moment ago (SQLite takes no row lock): it counts once

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
+from portal.customers.models import Recording
 from portal.extensions import db
-from portal.storage import Removed
+from portal.storage import RecordingStore, Removed, StorageError
 from portal.termination.models import DeletedRecording, DeletionReceipt
 
 RECEIPT_SCHEMA = "mcx-deletion-receipt/1"
@@ -65,3 +66,30 @@ def removed_columns(removed: Removed | None) -> dict:
     removals it did not see."""
     removed = removed or Removed()
     return {"versions_removed": removed.versions, "delete_markers_removed": removed.delete_markers}
+
+
+def erase_batch(store: RecordingStore, receipt_id: int, batch: list, failures: dict[int, str], deleted_at) -> int:
+    """Erase one batch of recordings (rows of id, file, title, size_bytes, sha256, name): the files
+    first, then, for each file that is really gone, its receipt line and its row (flushed, not
+    committed). A file the store refuses or still holds goes into `failures` (id -> reason) and
+    keeps its row. Returns how many rows were deleted. The same step serves a termination, a
+    deletion the owner asked for and a retention run (GDPR art. 17)."""
+    removal = store.remove_many(row.file for row in batch)
+    gone = []
+    for row in batch:
+        problem = removal.failures.get(row.file)
+        if problem is None and store.exists(row.file):
+            problem = StorageError(f"{row.file}: still there after deletion")
+        if problem is not None:
+            failures[row.id] = str(problem)
+        else:
+            gone.append(row)
+    if not gone:
+        return 0
+    db.session.execute(insert(DeletedRecording.__table__), [
+        {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name, "title": row.title,
+         "size_bytes": row.size_bytes, "sha256": row.sha256, "deleted_at": deleted_at,
+         **removed_columns(removal.removed.get(row.file))}
+        for row in gone])
+    return db.session.execute(delete(Recording).where(Recording.id.in_([row.id for row in gone]))
+                              .execution_options(synchronize_session=False)).rowcount

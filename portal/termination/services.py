@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import format_decimal
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -34,7 +34,7 @@ from portal.mail import compose
 from portal.people.models import Delegate, DelegateStatus
 from portal.queues import bounded_count, status_is
 from portal.staff.conflicts import staff_self
-from portal.storage import RecordingStore, StorageError, recording_store
+from portal.storage import RecordingStore, recording_store
 from portal.termination import receipt_documents
 from portal.termination.models import (
     OPEN_STATUSES,
@@ -503,29 +503,8 @@ def _delete_recordings(termination_id, run_id, receipt_id, customer_id, store, c
             return failures
         after_id = batch[-1].id
         # the files go first: a row is only ever written for a file that is gone
-        removal = store.remove_many(row.file for row in batch)
-        problems = removal.failures
-        deleted_at = clock()
-        gone = []
-        for row in batch:
-            problem = problems.get(row.file)
-            if problem is None and store.exists(row.file):
-                problem = StorageError(f"{row.file}: still there after deletion")
-            if problem is not None:
-                failures[row.id] = str(problem)
-                continue
-            gone.append(row)
-        if gone:
-            db.session.execute(insert(DeletedRecording.__table__), [
-                {"receipt_id": receipt_id, "recording_id": row.id, "room_name": row.name,
-                 "title": row.title, "size_bytes": row.size_bytes, "sha256": row.sha256,
-                 "deleted_at": deleted_at, **receipt_documents.removed_columns(removal.removed.get(row.file))}
-                for row in gone
-            ])
-            db.session.execute(delete(Recording).where(Recording.id.in_([row.id for row in gone]))
-                               .execution_options(synchronize_session=False))
+        outcome.deleted += receipt_documents.erase_batch(store, receipt_id, batch, failures, clock())
         db.session.commit()
-        outcome.deleted += len(gone)
 
 
 def _leave_in_progress(termination: TerminationRequest, failures: dict[int, str], outcome: Outcome) -> Outcome:
