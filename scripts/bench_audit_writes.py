@@ -92,7 +92,10 @@ def reset(app) -> None:
     from portal.extensions import db
 
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("TRUNCATE audit_events, audit_seal_state, audit_checkpoints RESTART IDENTITY"))
+        # recording_access_events references audit_events (one row per play or download): it
+        # goes too, or PostgreSQL refuses to truncate the table it references
+        conn.execute(text("TRUNCATE audit_events, recording_access_events, audit_seal_state, audit_checkpoints "
+                          "RESTART IDENTITY"))
 
 
 def run_writers(app, record, writers: int, seconds: float, work: float) -> dict:
