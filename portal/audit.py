@@ -20,9 +20,10 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, column, insert, select, text, update
+from sqlalchemy import BigInteger, bindparam, ForeignKey, Integer, String, Text, column, insert, select, text, update
 from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +71,11 @@ class AuditEvent(db.Model):
     @property
     def sealed(self) -> bool:
         return self.seq is not None
+
+
+_TABLE = AuditEvent.__table__
+_INSERT = insert(_TABLE)
+_SET_MAC = update(_TABLE).where(_TABLE.c.id == bindparam("event_id")).values(mac=bindparam("mac"))
 
 
 class AuditSealState(db.Model):
@@ -138,31 +144,51 @@ def lock_chain(*scope: object) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key if scope else 7244011})
 
 
+class Appended(NamedTuple):
+    """An event as record() wrote it: unsealed, so `seq`, `prev_hash` and `hash` are None."""
+    id: int
+    at: datetime
+    kind: str
+    actor_identity_id: int | None
+    customer_id: int | None
+    data: str
+    key_id: str
+    mac: str
+    seq: None = None
+    prev_hash: None = None
+    hash: None = None
+
+
 def record(kind: str, *, actor_id: int | None = None, customer_id: int | None = None,
-           **data) -> AuditEvent:
+           **data) -> Appended:
     """Append an unsealed event inside the current transaction (flushes, never commits).
 
-    No lock is taken: the event gets its place in the chain when the sealer runs, which
-    happens after this transaction commits (portal/audit_seal.py). Returns the event, with
-    `seq`/`hash` still None.
+    No lock is taken: the event gets its place in the chain when the sealer runs, after this
+    transaction commits (portal/audit_seal.py). Returns the event as written (`id`, `mac`, its
+    fields; not an ORM object: load an AuditEvent by id to see it sealed).
     """
     at = utcnow()
     for hook in DETAIL_HOOKS:
         data = {**hook(), **data}
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     key_id, keys = _keys()
-    event = AuditEvent(at=at, kind=kind, actor_identity_id=actor_id, customer_id=customer_id,
-                       data=payload, key_id=key_id)
-    if _postgresql():
-        event.id = db.session.scalar(_NEXT_ID)
-    else:
-        db.session.add(event)
-        db.session.flush()  # SQLite gives the id on insert; the MAC follows in a second write
-    event.mac = _event_mac(event.id, at, kind, actor_id, customer_id, payload, key_id, keys[key_id])
-    db.session.add(event)
+    row = {"at": at, "kind": kind, "actor_identity_id": actor_id, "customer_id": customer_id, "data": payload,
+           "key_id": key_id}
+    # what the event may refer to (a new customer, identity) is written first, as a flush would
     db.session.flush()
+    # two statements on the session's connection, not the ORM's unit of work: an audited write is
+    # mostly this append, and the ORM's object and flush bookkeeping cost more than the statements
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        row["id"] = conn.execute(_NEXT_ID).scalar()
+        row["mac"] = _row_mac(row, keys[key_id])
+        conn.execute(_INSERT, row)
+    else:  # SQLite gives the id on insert (one writer at a time); the MAC follows in a second write
+        row["id"] = conn.execute(_INSERT.returning(_TABLE.c.id), row).scalar_one()
+        row["mac"] = _row_mac(row, keys[key_id])
+        conn.execute(_SET_MAC, {"event_id": row["id"], "mac": row["mac"]})
     db.session.info[PENDING] = True
-    return event
+    return Appended(**row)
 
 
 def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
