@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import threading
 import time
 
@@ -59,10 +60,21 @@ def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
     `timeout` seconds have passed. Needs an app context (the audit keys). Never raises on a
     busy database; a database error otherwise propagates.
     """
+    return _seal(wait, timeout)[0]
+
+
+def seal_counted(*, wait: bool = False, timeout: float = 10.0) -> tuple[int, str]:
+    """As `seal`: (events sealed, how the last run ended): DONE (nothing settled left), WAITING
+    (the rest waits for writers still running), BUSY (another sealer holds the lock), MORE (the
+    timeout ended a long backlog) or HALTED (an event fails its writer's MAC)."""
+    return _seal(wait, timeout)
+
+
+def _seal(wait: bool, timeout: float) -> tuple[int, str]:
     deadline, total = time.monotonic() + timeout, 0
     while True:
         if not _in_process.acquire(blocking=wait, timeout=max(0.0, deadline - time.monotonic()) if wait else -1):
-            return total
+            return total, BUSY
         try:
             sealed, outcome = _seal_once(wait)
         finally:
@@ -71,7 +83,7 @@ def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
         if outcome == MORE and time.monotonic() < deadline:
             continue  # a large transaction (an import): the next batch, in a new short transaction
         if not wait or outcome in (DONE, HALTED) or time.monotonic() >= deadline:
-            return total
+            return total, outcome
         time.sleep(0.005)
 
 
@@ -114,6 +126,11 @@ _START = text("SELECT pg_try_advisory_xact_lock(:k) AS locked, set_config('synch
 # a snapshot taken at its first use in a transaction: read once per sealing transaction)
 _RUNNING = text("SELECT coalesce(string_agg(backend_xid::text, ','), '') FROM pg_stat_activity "
                 "WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
+
+
+_SEAL_ROWS = text("UPDATE audit_events AS e SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash "
+                  "FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS integer[]), CAST(:prevs AS varchar[]), "
+                  "CAST(:hashes AS varchar[])) AS v (id, seq, prev_hash, hash) WHERE e.id = v.id")
 
 
 def _seal_postgresql(conn) -> tuple[int, str]:
@@ -177,7 +194,11 @@ def _seal_upto(conn, upto_id: int | None) -> tuple[int, str]:
                          row.key_id, keys[row.key_id])
         sealed.append({"event_id": row.id, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    if sealed:
+    if sealed and conn.dialect.name == "postgresql":
+        # one statement for the whole run, not one per event: the server plans and runs it once
+        conn.execute(_SEAL_ROWS, {name: [row[key] for row in sealed] for name, key in
+                                  (("ids", "event_id"), ("seqs", "seq"), ("prevs", "prev_hash"), ("hashes", "hash"))})
+    elif sealed:
         conn.execute(update(_events).where(_events.c.id == bindparam("event_id"))
                      .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("hash")),
                      sealed)
@@ -197,9 +218,26 @@ def writer_mac_fits(row, keys: dict[str, bytes]) -> bool:
 
 @event.listens_for(Session, "after_commit")
 def _seal_after_commit(session: Session) -> None:
-    """A transaction that appended events triggers a non-blocking seal once it has committed."""
+    """A transaction that appended events has committed: on PostgreSQL poke this process's sealing
+    thread (AUDIT_SEAL_DELAY > 0, portal/audit_sealer.py); otherwise seal now, non-blocking (a
+    delay of 0: tests, so what they read after a commit is sealed; SQLite, whose writers queue
+    for one write lock anyway and whose in-memory databases share one connection between threads)."""
     if session.info.pop(PENDING, False) and has_app_context():
+        delay = current_app.config.get("AUDIT_SEAL_DELAY", 0)
         try:
-            seal(wait=False)
+            if delay > 0 and db.engine.dialect.name == "postgresql":
+                from portal import audit_sealer
+
+                audit_sealer.poke(current_app._get_current_object(), delay)
+            else:
+                seal(wait=False)
         except Exception:  # the write itself is committed; sealing catches up at the next trigger
             log.exception("sealing the audit log after a commit failed")
+
+
+def _after_fork_in_child() -> None:
+    global _in_process
+    _in_process = threading.Lock()  # it may have been held by a thread the child does not have
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

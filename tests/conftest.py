@@ -73,6 +73,9 @@ def _config_for(url: str, providers, recordings_dir) -> dict:
         "SERVER_NAME": None,
         # links in e-mail come from here, whatever Host a request carries
         "EXTERNAL_URL": "http://localhost",
+        # sealed right after each commit, so a test reads the chain as it commits; the sealing
+        # thread has its own tests (tests/test_audit_sealing.py)
+        "AUDIT_SEAL_DELAY": 0,
     }
 
 
