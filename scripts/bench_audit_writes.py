@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Benchmark audited writes and verify-audit on PostgreSQL: the old chain (one global lock held
-to commit) side by side with unsealed writes plus the sealer, in the same run.
+"""Benchmark audited writes and verify-audit on PostgreSQL, three designs side by side in the same run:
 
-    python scripts/bench_audit_writes.py                                  # writers 1, 2, 8; 4 s each
+* old: the chain extended by every writer under one global lock held to commit;
+* per-commit: unsealed writes (ORM insert) and a sealer run tried after every commit;
+* new: one lean INSERT per write, and each process's sealing thread chaining the commits of
+  AUDIT_SEAL_DELAY seconds in one run (portal/audit_sealer.py).
+
+    python scripts/bench_audit_writes.py --url postgresql://postgres@127.0.0.1:5432/audit_bench
+    python scripts/bench_audit_writes.py --processes --writers 8 --work 0 --verify-base 0
     python scripts/bench_audit_writes.py --seconds 8 --verify-base 900000 --verify-new 100000
 
 Needs a PostgreSQL server; the database named by --url is dropped and created afresh, then
@@ -11,7 +16,12 @@ audited writes, each in its own transaction (`audit.record(...)` then commit), o
 --work milliseconds of simulated work inside the transaction after the event is recorded (so
 the old design holds its lock through it, as a real request would). Latency is from the start of
 the transaction until `commit()` returns, which includes the new design's after-commit sealing
-attempt. The old design is a reference copy of `record()` as it was before sealing (below).
+attempt (per-commit design). The old and per-commit designs are reference copies of `record()`
+as it was before (below). Besides writes/s and latency, each design's CPU time per write is
+reported: the writers' processes (sealing thread included) and PostgreSQL's backends for the
+database (read from /proc, so the server must run on this machine; otherwise "-"), since writers
+and server share the same cores. The sealing lag is the age of the oldest unsealed event,
+sampled every 50 ms during the run.
 
 Then verify-audit: a chain of --verify-base events is verified once (leaving a checkpoint),
 --verify-new events are added, and the incremental run is timed against a full walk.
@@ -57,6 +67,11 @@ def build(url: str):
 
         upgrade()
         db.engine.dispose()
+    # once, before any writer forks: otherwise each forked writer configures the ORM's mappers (about
+    # half a second of CPU) at its first ORM object, inside the measured time
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
     return app
 
 
@@ -80,6 +95,24 @@ def old_record(kind: str, **data):
     db.session.flush()
 
 
+def percommit_record(kind: str, **data):
+    """The reference: `audit.record` before the sealing thread (git 2d55af4): the id and transaction
+    id drawn, then the event added to the session and flushed by the ORM; run with
+    AUDIT_SEAL_DELAY = 0, so a sealer run is tried after every commit."""
+    from portal import audit
+    from portal.db_types import utcnow
+    from portal.extensions import db
+
+    at = utcnow()
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    event = audit.AuditEvent(at=at, kind=kind, data=payload, key_id=KEY_ID)
+    event.id = db.session.scalar(audit._NEXT_ID)
+    event.mac = audit._event_mac(event.id, at, kind, None, None, payload, KEY_ID, KEY)
+    db.session.add(event)
+    db.session.flush()
+    db.session.info[audit.PENDING] = True
+
+
 def new_record(kind: str, **data):
     from portal import audit
 
@@ -89,13 +122,72 @@ def new_record(kind: str, **data):
 def reset(app) -> None:
     from sqlalchemy import text
 
+    from portal import audit
     from portal.extensions import db
 
+    with app.app_context():
+        audit.seal(wait=True, timeout=10)  # a sealing thread still at work would deadlock the TRUNCATE
     with app.app_context(), db.engine.begin() as conn:
         # recording_access_events references audit_events (one row per play or download): it
         # goes too, or PostgreSQL refuses to truncate the table it references
         conn.execute(text("TRUNCATE audit_events, recording_access_events, audit_seal_state, audit_checkpoints "
                           "RESTART IDENTITY"))
+
+
+def backend_cpu(app) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend connected to the benchmark's database
+    ({} when the server's processes cannot be read here)."""
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).all()
+    ticks, cpu = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return cpu
+
+
+class LagSampler:
+    """Samples, every 50 ms, the age of the oldest event not sealed yet (0 when all are sealed)."""
+
+    _OLDEST = ("SELECT extract(epoch FROM now() - min(at)) FROM audit_events WHERE seq IS NULL AND id > "
+               "coalesce((SELECT id FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1), 0)")
+
+    def __init__(self, app) -> None:
+        self.app, self.ages, self.stop = app, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from sqlalchemy import text
+
+        from portal.extensions import db
+
+        with self.app.app_context(), db.engine.connect() as conn:
+            while not self.stop.wait(0.05):
+                self.ages.append(float(conn.scalar(text(self._OLDEST)) or 0.0) * 1000)
+                conn.rollback()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _figures(latencies: list[float], elapsed: float, client_cpu: float, before: dict, after: dict) -> dict:
+    all_ms = sorted(x * 1000 for x in latencies)
+    n = len(all_ms)
+    server_cpu = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items()) if after else None
+    return {"rate": n / elapsed, "p50": statistics.median(all_ms), "p95": all_ms[int(n * 0.95) - 1], "n": n,
+            "client_us": client_cpu / n * 1e6, "server_us": server_cpu / n * 1e6 if server_cpu is not None else None}
 
 
 def run_writers(app, record, writers: int, seconds: float, work: float) -> dict:
@@ -125,17 +217,19 @@ def run_writers(app, record, writers: int, seconds: float, work: float) -> dict:
     for thread in threads:
         thread.start()
     stop_at[0] = time.perf_counter() + 0.3 + seconds
+    time.sleep(0.2)  # the writers connect
+    before, cpu0 = backend_cpu(app), time.process_time()
     start.wait()
     began = time.perf_counter()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    all_ms = sorted(x * 1000 for lat in latencies for x in lat)
-    return {"rate": len(all_ms) / elapsed, "p50": statistics.median(all_ms),
-            "p95": all_ms[int(len(all_ms) * 0.95) - 1], "n": len(all_ms)}
+    # the process's CPU: writers and the sealing thread (and this thread's few statements)
+    client = time.process_time() - cpu0
+    return _figures([x for lat in latencies for x in lat], elapsed, client, before, backend_cpu(app))
 
 
-def _process_writer(app, record, n: int, work: float, barrier, stop_at, out) -> None:
+def _process_writer(app, record, n: int, work: float, barrier, stop_at, out, release) -> None:
     from portal.extensions import db
 
     with app.app_context():
@@ -143,7 +237,7 @@ def _process_writer(app, record, n: int, work: float, barrier, stop_at, out) -> 
         db.session.execute(db.text("SELECT 1"))
         db.session.commit()
         barrier.wait()
-        latencies, i = [], 0
+        latencies, i, cpu0 = [], 0, time.process_time()
         while time.perf_counter() < stop_at.value:
             began = time.perf_counter()
             record("bench_write", writer=n, number=i)
@@ -153,7 +247,8 @@ def _process_writer(app, record, n: int, work: float, barrier, stop_at, out) -> 
             latencies.append(time.perf_counter() - began)
             i += 1
         db.session.remove()
-    out.put(latencies)
+    out.put((latencies, time.process_time() - cpu0))  # the sealing thread's CPU included
+    release.wait(60)  # the connections stay until the parent has read their backends' CPU
 
 
 def run_processes(app, record, writers: int, seconds: float, work: float) -> dict:
@@ -161,22 +256,24 @@ def run_processes(app, record, writers: int, seconds: float, work: float) -> dic
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
-    barrier, out, stop_at = ctx.Barrier(writers + 1), ctx.Queue(), ctx.Value("d", 0.0)
+    barrier, out, stop_at, release = ctx.Barrier(writers + 1), ctx.Queue(), ctx.Value("d", 0.0), ctx.Event()
     stop_at.value = time.perf_counter() + 3600
-    procs = [ctx.Process(target=_process_writer, args=(app, record, n, work, barrier, stop_at, out))
+    procs = [ctx.Process(target=_process_writer, args=(app, record, n, work, barrier, stop_at, out, release))
              for n in range(writers)]
     for proc in procs:
         proc.start()
+    time.sleep(0.3)  # the writers connect
+    before = backend_cpu(app)
     barrier.wait()
     began = time.perf_counter()
     stop_at.value = began + seconds
     results = [out.get() for _ in procs]
+    elapsed = time.perf_counter() - began
+    after = backend_cpu(app)
+    release.set()
     for proc in procs:
         proc.join()
-    elapsed = time.perf_counter() - began
-    all_ms = sorted(x * 1000 for lat in results for x in lat)
-    return {"rate": len(all_ms) / elapsed, "p50": statistics.median(all_ms),
-            "p95": all_ms[int(len(all_ms) * 0.95) - 1], "n": len(all_ms)}
+    return _figures([x for lat, _ in results for x in lat], elapsed, sum(cpu for _, cpu in results), before, after)
 
 
 def seal_lag(app) -> tuple[int, float]:
@@ -255,21 +352,37 @@ def main() -> None:
         from portal.extensions import db
 
         db.engine.dispose()
-    print("audited writes on PostgreSQL: old = one advisory lock held to commit; new = unsealed + sealer; "
-          f"writers are {'processes' if args.processes else 'threads'}")
-    print(f"{'writers':>7} {'work':>5} | {'old w/s':>8} {'p50 ms':>7} {'p95 ms':>7} | "
-          f"{'new w/s':>8} {'p50 ms':>7} {'p95 ms':>7} | {'x':>5} | unsealed at stop, sealed in")
+    designs = [("old", old_record, 0), ("per-commit", percommit_record, 0),
+               ("new", new_record, app.config["AUDIT_SEAL_DELAY"])]
+    print("audited writes on PostgreSQL, writers are " + ("processes" if args.processes else "threads") +
+          f"; new seals every {app.config['AUDIT_SEAL_DELAY'] * 1000:.0f} ms; "
+          "cpu = CPU µs per write, writers' processes + PostgreSQL backends")
+    print(f"{'writers':>7} {'work':>5} | " + " | ".join(f"{name + ' w/s':>14} {'p50':>5} {'p95':>5} {'cpu':>9}"
+                                                       for name, _, _ in designs)
+          + " | new/old | lag p50/max ms | unsealed at stop, sealed in")
     for work in (float(w) / 1000 for w in args.work.split(",")):
         for writers in (int(n) for n in args.writers.split(",")):
-            reset(app)
-            old = run(app, old_record, writers, args.seconds, work)
-            reset(app)
-            new = run(app, new_record, writers, args.seconds, work)
-            waiting, took = seal_lag(app)
-            print(f"{writers:>7} {work * 1000:>3.0f}ms | {old['rate']:>8.0f} {old['p50']:>7.1f} {old['p95']:>7.1f} | "
-                  f"{new['rate']:>8.0f} {new['p50']:>7.1f} {new['p95']:>7.1f} | {new['rate'] / old['rate']:>5.1f} | "
-                  f"{waiting} events, {took * 1000:.0f} ms", flush=True)
+            cells, lag = [], None
+            for name, record, delay in designs:
+                reset(app)
+                app.config["AUDIT_SEAL_DELAY"] = delay
+                with LagSampler(app) as sampler:
+                    figures = run(app, record, writers, args.seconds, work)
+                if name == "new":
+                    new, old, ages = figures, cells[0][1], sorted(sampler.ages)
+                    lag = (statistics.median(ages), ages[-1]) if ages else (0.0, 0.0)
+                    waiting, took = seal_lag(app)
+                cells.append((name, figures))
+            line = " | ".join(
+                f"{f['rate']:>14.0f} {f['p50']:>5.1f} {f['p95']:>5.1f} "
+                f"{f['client_us']:>4.0f}+" + (f"{f['server_us']:<4.0f}" if f["server_us"] is not None else "-   ")
+                for _, f in cells)
+            print(f"{writers:>7} {work * 1000:>3.0f}ms | {line} | {new['rate'] / old['rate']:>7.1f} | "
+                  f"{lag[0]:>6.0f} / {lag[1]:>5.0f} | {waiting} events, {took * 1000:.0f} ms", flush=True)
+    app.config["AUDIT_SEAL_DELAY"] = designs[-1][2]
 
+    if not args.verify_base:
+        return
     reset(app)
     print(f"\nverify-audit: {args.verify_base:,} events verified earlier (checkpoint), then {args.verify_new:,} new")
     start_at = datetime(2026, 1, 1, tzinfo=UTC)
