@@ -40,7 +40,7 @@ _registry = threading.Lock()
 class _Sealer:
     def __init__(self, app, delay: float) -> None:
         self.app, self.delay = app, delay
-        self.wake = threading.Event()
+        self.wake, self.stopping = threading.Event(), False
         self.thread = threading.Thread(target=self._run, name="audit-sealer", daemon=True)
         self.thread.start()
 
@@ -48,6 +48,8 @@ class _Sealer:
         pause = self.delay
         while True:
             self.wake.wait()  # a commit appended events, or events are left from the last run
+            if self.stopping:
+                return
             time.sleep(pause)  # the commits of this moment join the run
             self.wake.clear()  # a poke from now on asks for another run
             sealed, outcome = self.seal()
@@ -76,6 +78,17 @@ def poke(app, delay: float) -> None:
                 sealer = _sealers[id(app)] = _Sealer(app, delay)
     if not sealer.wake.is_set():  # set() takes a lock: under load most commits find it set already
         sealer.wake.set()
+
+
+def stop(app, timeout: float = 5.0) -> None:
+    """End this process's sealing thread for `app`, if it has one (waits up to `timeout` seconds for
+    a run in progress); a later poke starts a new one. What is left unsealed waits for the next run."""
+    with _registry:
+        sealer = _sealers.pop(id(app), None)
+    if sealer is not None:
+        sealer.stopping = True
+        sealer.wake.set()
+        sealer.thread.join(timeout)
 
 
 def _after_fork_in_child() -> None:

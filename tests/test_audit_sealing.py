@@ -4,6 +4,7 @@ from an HMAC-signed checkpoint in batches (SPEC P11, issue 15 items 4 and 5)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import event as sa_event
@@ -279,3 +280,71 @@ def test_run_due_seals_what_an_earlier_commit_left_unsealed(app):
 
     assert result.exit_code == 0, result.output
     assert [e.seq for e in chain()] == [1, 2, 3]
+
+
+# --- the sealing thread (PostgreSQL: AUDIT_SEAL_DELAY > 0) -----------------------------------------
+
+@pytest.fixture
+def sealing_thread(app):
+    """Commits poke the process's sealing thread (as in production) instead of sealing at once."""
+    if not postgresql():
+        pytest.skip("the sealing thread serves PostgreSQL; SQLite seals after each commit")
+    from portal import audit_sealer
+
+    app.config["AUDIT_SEAL_DELAY"] = 0.02
+    yield app
+    audit_sealer.stop(app)
+
+
+def sealed_within(seconds: float) -> list[AuditEvent]:
+    """The chain once every event is sealed, waiting up to `seconds` for the sealer."""
+    deadline = time.monotonic() + seconds
+    while any(e.seq is None for e in chain()) and time.monotonic() < deadline:
+        db.session.rollback()
+        time.sleep(0.02)
+    return chain()
+
+
+def test_the_sealing_thread_chains_many_commits_in_few_runs(sealing_thread, monkeypatch):
+    from portal import audit_seal
+
+    runs = []
+    seal_once = audit_seal._seal_once
+    monkeypatch.setattr(audit_seal, "_seal_once", lambda wait: runs.append(1) or seal_once(wait))
+    commits = 40
+    for i in range(commits):
+        write(1, number_of=i)
+
+    events = sealed_within(10)
+
+    assert [e.seq for e in events] == list(range(1, commits + 1))
+    assert 1 <= len(runs) < commits / 2, runs  # the commits of each moment share a run
+    assert verify_audit(sealing_thread).exit_code == 0
+
+
+@pytest.mark.parametrize("outcome", ["commit", "rollback"])
+def test_events_waiting_for_a_slower_writer_are_sealed_when_it_ends_without_another_commit(sealing_thread,
+                                                                                           outcome):
+    wrote, finish = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with sealing_thread.app_context():
+            audit.record("slow_event")
+            wrote.set()
+            finish.wait(10)
+            db.session.commit() if outcome == "commit" else db.session.rollback()
+            db.session.remove()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert wrote.wait(10)
+    write(3)  # ids above the slow writer's: they wait for it
+    time.sleep(0.2)
+    assert [e.seq for e in chain()] == [None, None, None]  # the slow one is not visible yet
+
+    finish.set()  # a rollback appends nothing and pokes nobody: the thread looks again by itself
+    thread.join()
+    events = sealed_within(5)
+
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert len(events) == (4 if outcome == "commit" else 3)
