@@ -191,7 +191,7 @@ def load(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "AUDIT_KEYS": audit_keys,
         # seconds a commit's audit events wait so that one sealer run chains all the commits of
         # that moment (portal/audit_sealer.py); 0 seals right after each commit instead
-        "AUDIT_SEAL_DELAY": 0.02,
+        "AUDIT_SEAL_DELAY": _int(env, "PORTAL_AUDIT_SEAL_MS", 20) / 1000,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "OIDC_PROVIDERS": _providers(env, production, instance),
         # the portal's private key for providers that use private_key_jwt (RFC 7523)
