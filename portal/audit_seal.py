@@ -45,10 +45,13 @@ SEAL_LOCK = 7244012  # pg advisory lock key of the sealer (7244011 is audit.lock
 BATCH = 2000  # events sealed per transaction at most
 log = logging.getLogger(__name__)
 _in_process = threading.Lock()  # one sealer per process at a time; the others skip
+_stored_here: tuple | None = None  # the horizon this process's sealer stored last (horizon_id, xids)
 _events = AuditEvent.__table__
 _state = AuditSealState.__table__
 
-DONE, MORE, WAITING, BUSY, HALTED = "done", "more", "waiting", "busy", "halted"
+# how a run ended: nothing settled left; a long backlog goes on; it stored a new horizon to wait for;
+# the stored horizon still waits for its writers; another sealer holds the lock; a MAC failed
+DONE, MORE, WAITING, SETTLING, BUSY, HALTED = "done", "more", "waiting", "settling", "busy", "halted"
 
 
 def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
@@ -65,8 +68,10 @@ def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
 
 def seal_counted(*, wait: bool = False, timeout: float = 10.0) -> tuple[int, str]:
     """As `seal`: (events sealed, how the last run ended): DONE (nothing settled left), WAITING
-    (the rest waits for writers still running), BUSY (another sealer holds the lock), MORE (the
-    timeout ended a long backlog) or HALTED (an event fails its writer's MAC)."""
+    (it stored a new horizon: the rest waits for writers running now), SETTLING (the horizon this
+    process stored earlier still waits for its writers), BUSY (another sealer holds the lock, or
+    waits on the horizon it stored), MORE (the timeout
+    ended a long backlog) or HALTED (an event fails its writer's MAC)."""
     return _seal(wait, timeout)
 
 
@@ -134,6 +139,7 @@ _SEAL_ROWS = text("UPDATE audit_events AS e SET seq = v.seq, prev_hash = v.prev_
 
 
 def _seal_postgresql(conn) -> tuple[int, str]:
+    global _stored_here
     # seals are derived from durable events: a crash that loses one only leaves those events to
     # be sealed again, identically (same head, same events in id order), so the sealer's commit
     # need not wait for the disk (a later synchronous commit flushes it anyway)
@@ -145,7 +151,9 @@ def _seal_postgresql(conn) -> tuple[int, str]:
     running = conn.scalar(_RUNNING)
     stored = state.horizon_id if state is not None else None
     if stored is not None and set(filter(None, state.horizon_xids.split(","))) & set(running.split(",")):
-        return 0, WAITING  # the stored horizon holds until its writers are done
+        # the stored horizon holds until its writers are done; stored by another process's
+        # sealer, it is that sealer's to come back to (the sealing thread backs off)
+        return 0, SETTLING if (stored, state.horizon_xids) == _stored_here else BUSY
     # nothing running: every id drawn so far is settled; otherwise the stored horizon (checked
     # above) is, if there is one
     upto = last_id if not running else stored
@@ -156,6 +164,8 @@ def _seal_postgresql(conn) -> tuple[int, str]:
         outcome = WAITING if running else DONE
     else:  # MORE or HALTED: the settled horizon stays, with nothing left to wait for
         horizon, xids = upto, ""
+    if (horizon, xids) != (stored, state.horizon_xids if state is not None else None):
+        _stored_here = (horizon, xids)
     if state is None:
         conn.execute(_state.insert().values(id=1, horizon_id=horizon, horizon_xids=xids, sealed_at=utcnow()))
     elif (horizon, xids) != (state.horizon_id, state.horizon_xids):  # no write when nothing changed
@@ -236,8 +246,9 @@ def _seal_after_commit(session: Session) -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _in_process
+    global _in_process, _stored_here
     _in_process = threading.Lock()  # it may have been held by a thread the child does not have
+    _stored_here = None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -7,12 +7,12 @@ its process's sealing thread; the thread waits AUDIT_SEAL_DELAY seconds so that 
 that moment join one run, then seals them in one short transaction (`portal.audit_seal`): the
 same horizon rule, the same lock, the same chain, whichever process runs it.
 
-Pacing. A run that sealed something comes back after one delay while there is more (under load
-the next horizon settles within a delay or two). A run that found nothing to do, because another
-process's sealer holds the lock or has just sealed, or writers are still running, backs off
-(doubling, up to MAX_BACKOFF), and pokes do not shorten it: with several worker processes one
-sealer keeps the pace and the others look in about once a second, instead of every process
-sealing every delay. The thread only sleeps for good when a run finds nothing settled left to seal
+Pacing. A thread whose run sealed something, or stored the horizon that the next run waits on,
+keeps the pace: it comes back after one delay while events remain (under load the next horizon
+settles within a delay or two). A thread that finds the lock taken, or a horizon stored by another
+process's sealer, backs off (doubling, up to MAX_BACKOFF), and pokes do not shorten it: with
+several worker processes one sealer keeps the pace and the others look in about once a second,
+instead of every process sealing every delay. The thread only sleeps for good when a run finds nothing settled left to seal
 (or an event whose writer's MAC fails: an operator's turn, and verify-audit names it), so the
 last commits are sealed even when no commit follows them.
 
@@ -57,7 +57,10 @@ class _Sealer:
                 pause = self.delay
                 continue
             self.wake.set()  # events are left: look again
-            pause = self.delay if sealed else min(max(pause, self.delay) * 2, MAX_BACKOFF)
+            # this thread keeps the pace while it seals or waits on the horizon it stored itself;
+            # a horizon stored by another process's sealer, or the lock taken, means that one paces
+            pacing = bool(sealed) or outcome in (audit_seal.WAITING, audit_seal.SETTLING, audit_seal.MORE)
+            pause = self.delay if pacing else min(max(pause, self.delay) * 2, MAX_BACKOFF)
 
     def seal(self, *, wait: bool = False, timeout: float = 10.0) -> tuple[int, str]:
         try:
