@@ -50,8 +50,9 @@ _events = AuditEvent.__table__
 _state = AuditSealState.__table__
 
 # how a run ended: nothing settled left; a long backlog goes on; it stored a new horizon to wait for;
-# the stored horizon still waits for its writers; another sealer holds the lock; a MAC failed
-DONE, MORE, WAITING, SETTLING, BUSY, HALTED = "done", "more", "waiting", "settling", "busy", "halted"
+# the horizon this process stored still waits for its writers; the one another process's sealer
+# stored does; another sealer holds the lock; a MAC failed
+DONE, MORE, WAITING, SETTLING, PACED, BUSY, HALTED = "done", "more", "waiting", "settling", "paced", "busy", "halted"
 
 
 def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
@@ -69,8 +70,8 @@ def seal(*, wait: bool = False, timeout: float = 10.0) -> int:
 def seal_counted(*, wait: bool = False, timeout: float = 10.0) -> tuple[int, str]:
     """As `seal`: (events sealed, how the last run ended): DONE (nothing settled left), WAITING
     (it stored a new horizon: the rest waits for writers running now), SETTLING (the horizon this
-    process stored earlier still waits for its writers), BUSY (another sealer holds the lock, or
-    waits on the horizon it stored), MORE (the timeout
+    process stored earlier still waits for its writers), PACED (the one another process's sealer
+    stored does), BUSY (another sealer holds the lock), MORE (the timeout
     ended a long backlog) or HALTED (an event fails its writer's MAC)."""
     return _seal(wait, timeout)
 
@@ -153,7 +154,7 @@ def _seal_postgresql(conn) -> tuple[int, str]:
     if stored is not None and set(filter(None, state.horizon_xids.split(","))) & set(running.split(",")):
         # the stored horizon holds until its writers are done; stored by another process's
         # sealer, it is that sealer's to come back to (the sealing thread backs off)
-        return 0, SETTLING if (stored, state.horizon_xids) == _stored_here else BUSY
+        return 0, SETTLING if (stored, state.horizon_xids) == _stored_here else PACED
     # nothing running: every id drawn so far is settled; otherwise the stored horizon (checked
     # above) is, if there is one
     upto = last_id if not running else stored

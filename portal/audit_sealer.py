@@ -45,7 +45,7 @@ class _Sealer:
         self.thread.start()
 
     def _run(self) -> None:
-        pause = self.delay
+        pause, pacing = self.delay, False
         while True:
             self.wake.wait()  # a commit appended events, or events are left from the last run
             if self.stopping:
@@ -54,13 +54,17 @@ class _Sealer:
             self.wake.clear()  # a poke from now on asks for another run
             sealed, outcome = self.seal()
             if outcome in (audit_seal.DONE, audit_seal.HALTED):
-                pause = self.delay
+                pause, pacing = self.delay, False
                 continue
             self.wake.set()  # events are left: look again
-            # this thread keeps the pace while it seals or waits on the horizon it stored itself;
-            # a horizon stored by another process's sealer, or the lock taken, means that one paces
+            # this thread keeps the pace while it seals or waits on the horizon it stored itself; a
+            # horizon stored by another process's sealer means that one paces; the lock taken once
+            # gets one more look at the pace, twice in a row a back-off (two threads pacing at once
+            # would mostly find each other's lock)
+            was_pacing = pacing
             pacing = bool(sealed) or outcome in (audit_seal.WAITING, audit_seal.SETTLING, audit_seal.MORE)
-            pause = self.delay if pacing else min(max(pause, self.delay) * 2, MAX_BACKOFF)
+            keep_pace = pacing or (outcome == audit_seal.BUSY and was_pacing)
+            pause = self.delay if keep_pace else min(max(pause, self.delay) * 2, MAX_BACKOFF)
 
     def seal(self, *, wait: bool = False, timeout: float = 10.0) -> tuple[int, str]:
         try:
