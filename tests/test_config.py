@@ -238,3 +238,15 @@ def test_recordings_stay_in_a_local_directory_unless_an_object_store_is_named(in
 def test_a_wrong_store_serving_or_log_setting_is_named(instance, env, named):
     with pytest.raises(ConfigError, match=named):
         config.load(str(instance), env)
+
+
+@pytest.mark.parametrize(("value", "delay"), [(None, 0.02), ("0", 0.0), ("250", 0.25)])
+def test_the_audit_sealing_pace_is_set_in_milliseconds(instance, value, delay):
+    env = {} if value is None else {"PORTAL_AUDIT_SEAL_MS": value}
+
+    assert config.load(str(instance), env)["AUDIT_SEAL_DELAY"] == delay
+
+
+def test_a_negative_audit_sealing_pace_is_refused(instance):
+    with pytest.raises(config.ConfigError, match="PORTAL_AUDIT_SEAL_MS"):
+        config.load(str(instance), {"PORTAL_AUDIT_SEAL_MS": "-5"})
