@@ -19,9 +19,11 @@ knows to be settled (every writer that drew an id in it has committed or rolled 
   (A grace period alone would seal past a transaction that ran longer than the grace; this
   check waits exactly as long as the transactions that were open.)
 
-Sealing is triggered after every commit that appended events (in-process, non-blocking: it is
-skipped while another sealer holds the lock), by `flask portal run-due`, and by `verify-audit`
-before it verifies (blocking, bounded). An unsealed event whose writer's MAC does not verify
+Sealing is triggered by every commit that appended events: on PostgreSQL it wakes the process's
+sealing thread, which seals the commits of AUDIT_SEAL_DELAY at once (portal/audit_sealer.py); on
+SQLite, or with a delay of 0, it runs right after the commit (non-blocking: skipped while another
+sealer holds the lock). `flask portal run-due` and `verify-audit` seal too before they go on
+(blocking, bounded). An unsealed event whose writer's MAC does not verify
 (changed or forged before sealing) stops the sealer before it, and `verify-audit` names it.
 """
 from __future__ import annotations
