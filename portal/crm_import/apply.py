@@ -67,18 +67,25 @@ class Applier:
                                    .where(within(table.c[first], {row[first] for row in rows}))).all()
         return [row for row in found if tuple(row[len(returning):]) in written]
 
-    def apply(self, batch: list[CustomerData]) -> None:
-        """Write one batch; counts go to the report, one customer_imported event per changed customer."""
+    def apply(self, batch: list[CustomerData]) -> dict[str, int]:
+        """Write one batch; counts go to the report, one customer_imported event per changed customer.
+
+        Returns number → customer id of the customers the database now holds exactly as the
+        batch says (nothing kept that the file leaves out, no person left not restored), whose
+        digest the caller may remember."""
         now, changes, created = utcnow(), {}, set()
+        self._unsettled: set[str] = set()
         ids = self._customers(batch, now, changes, created)
         kept: dict[str, list[str]] = defaultdict(list)
         self._contracts(batch, ids, changes)
         room_ids = self._rooms(batch, ids, changes, kept)
         self._persons(batch, ids, room_ids, now, changes, kept)
         self._consents(batch, ids, now, changes)
-        events = []
+        events, settled = [], {}
         for data in batch:
             changed = changes[data.number]
+            if not kept[data.number] and data.number not in self._unsettled:
+                settled[data.number] = ids[data.number]
             self.report.not_in_file += kept[data.number]
             if data.number in created:
                 self.report.customers_created += 1
@@ -91,6 +98,7 @@ class Applier:
             events.append({"customer_id": ids[data.number], "number": data.number,
                            "created": data.number in created, "changed": sorted(changed)})
         audit.record_many("customer_imported", events)
+        return settled
 
     def _customers(self, batch: list[CustomerData], now, changes: dict, created: set) -> dict[str, int]:
         stored = {row.number: row for row in fetch(
@@ -226,6 +234,7 @@ class Applier:
                 elif not _live(old):
                     self.report.persons_not_restored.append(
                         f"{data.number}: {person.email} ({old.status} in the portal)")
+                    self._unsettled.add(data.number)
                     continue
                 elif (old.name, old.recordings) != (person.name, recordings) or scopes[old.id] != scope:
                     updates.append({"i": old.id, "name": person.name, "recordings": recordings})
