@@ -14,14 +14,12 @@ from bisect import bisect_right
 from collections import defaultdict
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import audit
 from portal.consents.models import ConsentEvent, PolicyVersion
 from portal.crm_import.report import ImportReport
 from portal.crm_import.schema import Customer as CustomerData
-from portal.crm_import.sql import fetch, within
+from portal.crm_import.sql import fetch, within, write_many
 from portal.customers.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.db_types import utcnow
 from portal.extensions import db
@@ -42,23 +40,16 @@ class Applier:
 
     def __init__(self, report: ImportReport):
         self.report = report
-        self._insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         policies = db.session.execute(select(PolicyVersion.published_at, PolicyVersion.id)
                                       .order_by(PolicyVersion.published_at, PolicyVersion.id)).all()
         self._policy_times, self._policy_ids = [p[0] for p in policies], [p[1] for p in policies]
 
     def _upsert(self, table, keys: list[str], fields: tuple[str, ...], rows: list[dict], returning=()):
-        """INSERT … ON CONFLICT (keys) DO UPDATE SET fields, as one executemany; then the `returning`
-        columns of the rows written, read back by their keys.
-
-        Not INSERT … RETURNING: with many rows that becomes one huge statement per page, which
-        psycopg re-parses each time; a prepared executemany and one SELECT cost less.
-        """
+        """INSERT … ON CONFLICT (keys) DO UPDATE SET fields, as one statement (sql.write_many);
+        then the `returning` columns of the rows written, read back by their keys."""
         if not rows:
             return []
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={f: stmt.excluded[f] for f in fields})
-        db.session.execute(stmt, rows)
+        write_many(table, rows, keys, fields)
         if not returning:
             return []
         first = keys[0]
@@ -151,7 +142,7 @@ class Applier:
             if wanted != have:
                 _changed(changes, data.number, "contract")
         if added:
-            db.session.execute(SERVICES.insert(), added)
+            write_many(SERVICES, added)
         if removed:
             db.session.execute(delete(SERVICES).where(SERVICES.c.contract_id == bindparam("c"),
                                                       SERVICES.c.service == bindparam("s")), removed)
@@ -248,7 +239,7 @@ class Applier:
             kept[data.number] += [f"{data.number}: authorized person {row.email}" for email, row in delegates.items()
                                   if email not in in_file and row.source == DELEGATE_SOURCE and _live(row)]
         if new:
-            db.session.execute(DELEGATES.insert(), new)
+            write_many(DELEGATES, new)
             made = {}
             for row in fetch(
                     select(DELEGATES.c.id, DELEGATES.c.customer_id, DELEGATES.c.email).where(
@@ -263,7 +254,7 @@ class Applier:
             db.session.execute(delete(delegate_rooms).where(delegate_rooms.c.delegate_id == bindparam("d"),
                                                             delegate_rooms.c.room_id == bindparam("r")), unlink)
         if link:
-            db.session.execute(delegate_rooms.insert(), link)
+            write_many(delegate_rooms, link)
 
     def _consents(self, batch, ids, now, changes) -> None:
         recorded = {tuple(row) for row in fetch(
@@ -281,7 +272,7 @@ class Applier:
                              "policy_version_id": self._policy_at(consent.at), "recorded_at": now})
                 _changed(changes, data.number, "consents")
         if rows:
-            db.session.execute(EVENTS.insert(), rows)
+            write_many(EVENTS, rows)
         self.report.consent_events_added += len(rows)
 
     def _policy_at(self, moment) -> int | None:
