@@ -50,20 +50,20 @@ def number_of(raw: object) -> str | None:
     return number.strip() if isinstance(number, str) else None
 
 
-def unchanged(items: list[tuple[int, object]]) -> dict[int, tuple[int, str]]:
-    """Of (index, raw item) pairs, those whose customer holds the item's digest, in one query:
-    index → (customer id, digest)."""
-    digests = {index: (number_of(raw), digest(raw)) for index, raw in items}
-    numbers = {number for number, _ in digests.values() if number is not None}
+def unchanged(items: list[tuple[int, object]]) -> tuple[dict[int, int], dict[int, str | None]]:
+    """Of (index, raw item) pairs, those whose customer holds the item's digest, found in one
+    query: (index → customer id of those, index → digest of every item)."""
+    digests = {index: digest(raw) for index, raw in items}
+    numbers = {index: number for index, raw in items if (number := number_of(raw)) is not None}
     stored = {row.number: (row.id, row.digest) for row in fetch(
         select(Customer.number, Customer.id, Fingerprint.digest).join(Fingerprint, Fingerprint.customer_id == Customer.id)
-        .where(within(Customer.number, numbers)))} if numbers else {}
+        .where(within(Customer.number, set(numbers.values()))))} if numbers else {}
     found = {}
-    for index, (number, value) in digests.items():
+    for index, number in numbers.items():
         held = stored.get(number)
-        if held is not None and value is not None and held[1] == value:
-            found[index] = held
-    return found
+        if held is not None and digests[index] is not None and held[1] == digests[index]:
+            found[index] = held[0]
+    return found, digests
 
 
 def remember(digests: dict[int, str]) -> None:
