@@ -50,20 +50,19 @@ def number_of(raw: object) -> str | None:
     return number.strip() if isinstance(number, str) else None
 
 
-def unchanged(items: list[tuple[int, object]]) -> tuple[dict[int, int], dict[int, str | None]]:
+def unchanged(items: list[tuple[int, object]]) -> dict[int, int]:
     """Of (index, raw item) pairs, those whose customer holds the item's digest, found in one
-    query: (index → customer id of those, index → digest of every item)."""
-    digests = {index: digest(raw) for index, raw in items}
+    query: index → customer id. Only items whose customer holds a digest are hashed."""
     numbers = {index: number for index, raw in items if (number := number_of(raw)) is not None}
     stored = {row.number: (row.id, row.digest) for row in fetch(
         select(Customer.number, Customer.id, Fingerprint.digest).join(Fingerprint, Fingerprint.customer_id == Customer.id)
         .where(within(Customer.number, set(numbers.values()))))} if numbers else {}
     found = {}
-    for index, number in numbers.items():
-        held = stored.get(number)
-        if held is not None and digests[index] is not None and held[1] == digests[index]:
+    for index, raw in items:
+        held = stored.get(numbers.get(index))
+        if held is not None and held[1] == digest(raw):
             found[index] = held[0]
-    return found, digests
+    return found
 
 
 def remember(digests: dict[int, str]) -> None:

@@ -72,14 +72,15 @@ def _apply(applier: Applier, batch: list[tuple[int, object]]) -> None:
     store the digests of those the database now holds exactly as the file says."""
     if not batch:
         return
-    same, digests = fingerprint.unchanged(batch)
+    same = fingerprint.unchanged(batch)
     applier.report.customers_unchanged += len(same)
     changed = [(index, raw) for index, raw in batch if index not in same]
     if not changed:
         return
     settled = applier.apply([CustomerData.model_validate(raw) for _, raw in changed])
-    fingerprint.remember({settled[number]: digests[index] for index, raw in changed
-                          if (number := fingerprint.number_of(raw)) in settled and digests[index] is not None})
+    fingerprint.remember({settled[number]: value for _, raw in changed
+                          if (number := fingerprint.number_of(raw)) in settled
+                          and (value := fingerprint.digest(raw)) is not None})
 
 
 def _validate(source: stream.Source, store: RecordingStore, verify: bool, progress: Progress) -> tuple[int, int]:
@@ -123,7 +124,7 @@ def _check_raw(raws: list[tuple[int, object]], seen: checks.SeenKeys, store: Rec
     its customer holds was valid and is applied already: only the rules a digest cannot vouch
     for are checked (its files, duplicates across the file)."""
     errors: list[str] = []
-    same = fingerprint.unchanged(raws)[0] if raws else {}
+    same = fingerprint.unchanged(raws) if raws else {}
     batch: list[tuple[int, object]] = []
     for index, raw in raws:
         if index in same:
