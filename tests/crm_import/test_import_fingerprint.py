@@ -140,3 +140,14 @@ def test_a_second_recording_on_one_file_is_refused_though_its_customer_is_unchan
 
     assert with_digests == without
     assert with_digests[0] == "refused"
+
+
+def test_verify_files_hashes_the_files_of_an_unchanged_customer_too(app, imported, root):
+    (root / "MCX-000123/rec1.mp4").write_bytes(b"X" * len(b"zarzad-luty" * 300))  # same size, other bytes
+    db.session.commit()
+
+    assert outcome(imported, root)[0] == "imported"  # the size is all a re-import checks
+    with pytest.raises(ImportFailed) as failure:
+        import_customers(imported, root, verify_files=True)
+
+    assert failure.value.errors[0].startswith("customers[0].rooms[0].recordings[0].sha256: does not match the file")
