@@ -156,7 +156,8 @@ def child(argv: list[str]) -> None:
         db.session.commit()
         seconds, import_cpu = time.monotonic() - started, time.process_time() - cpu_started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "import_cpu_s": import_cpu, "cpu_s": usage.ru_utime + usage.ru_stime, "created": report.customers_created,
+    print(json.dumps({"seconds": seconds, "import_cpu_s": import_cpu, "cpu_s": usage.ru_utime + usage.ru_stime,
+                      "created": report.customers_created,
                       "unchanged": report.customers_unchanged, "updated": report.customers_updated}))
 
 
@@ -172,7 +173,8 @@ def _reference_module():
     return module
 
 
-def measure(mode: str, count: int, base_url: str, workdir: Path, tree: Path | None = None, label: str = "") -> list[dict]:
+def measure(mode: str, count: int, base_url: str, workdir: Path, tree: Path | None = None,
+            label: str = "") -> list[dict]:
     path, recordings_dir = workdir / f"export-{count}.json", workdir / f"recordings-{count}"
     if not path.exists():
         path, recordings_dir = generate(count, workdir)
@@ -184,7 +186,8 @@ def measure(mode: str, count: int, base_url: str, workdir: Path, tree: Path | No
                            *_tree_args(tree))
         result.update(mode=label, customers=count, run=run, file_mb=path.stat().st_size / 1e6)
         runs.append(result)
-        print(f"{label:9} {count:>9,} {run:5}  {result['seconds']:8.1f} s  {count / result['seconds']:8,.0f} customers/s"
+        print(f"{label:9} {count:>9,} {run:5}  {result['seconds']:8.1f} s"
+              f"  {count / result['seconds']:8,.0f} customers/s"
               f"  peak RSS {result['peak_rss_mb']:6.0f} MB  (import CPU {result['import_cpu_s']:.1f} s of the "
               f"process's {result['cpu_s']:.1f} s, "
               f"file {result['file_mb']:.0f} MB)", flush=True)

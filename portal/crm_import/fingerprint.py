@@ -54,9 +54,10 @@ def unchanged(items: list[tuple[int, object]]) -> dict[int, int]:
     """Of (index, raw item) pairs, those whose customer holds the item's digest, found in one
     query: index → customer id. Only items whose customer holds a digest are hashed."""
     numbers = {index: number for index, raw in items if (number := number_of(raw)) is not None}
-    stored = {row.number: (row.id, row.digest) for row in fetch(
-        select(Customer.number, Customer.id, Fingerprint.digest).join(Fingerprint, Fingerprint.customer_id == Customer.id)
-        .where(within(Customer.number, set(numbers.values()))))} if numbers else {}
+    query = (select(Customer.number, Customer.id, Fingerprint.digest)
+             .join(Fingerprint, Fingerprint.customer_id == Customer.id)
+             .where(within(Customer.number, set(numbers.values()))))
+    stored = {row.number: (row.id, row.digest) for row in fetch(query)} if numbers else {}
     found = {}
     for index, raw in items:
         held = stored.get(numbers.get(index))
@@ -84,5 +85,5 @@ def light(raw: dict) -> SimpleNamespace:
         SimpleNamespace(key=rec["key"].strip(), file=posix_path(rec["file"].strip()), size_bytes=rec["size_bytes"],
                         sha256=rec["sha256"].strip().lower())
         for rec in room.get("recordings") or []]) for room in raw.get("rooms") or []]
-    return SimpleNamespace(number=raw["number"].strip(), contract=SimpleNamespace(number=raw["contract"]["number"].strip()),
-                           rooms=rooms)
+    contract = SimpleNamespace(number=raw["contract"]["number"].strip())
+    return SimpleNamespace(number=raw["number"].strip(), contract=contract, rooms=rooms)
