@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """Benchmark `portal import` on PostgreSQL: the first import of N customers, the same file again,
-and the peak memory of each run, beside the landed importer (the reference) on a smaller N.
+and the peak memory of each run, beside the landed importer (the reference) on a smaller N, and
+beside the importer of an earlier commit (the baseline) on the same N.
 
     nice python scripts/bench_import.py                         # 10,000 and 100,000; reference on 2,000
     nice python scripts/bench_import.py --customers 1000000 --reference-customers 5000
+    nice python scripts/bench_import.py --customers 10000 100000 --reference-customers 0 --baseline 8ac71fd
     python scripts/bench_import.py --database-url postgresql://postgres@127.0.0.1:5432/bench_import
+
+With --baseline REV the whole application of REV (its `portal/` and `migrations/`, from git)
+imports the same file into a database migrated by REV's own migrations, each N right before this
+tree's run, so both see the same machine load.
 
 Each customer is shaped like MCX's export: 2 rooms (one recorded, with 2 recordings whose small
 files are written for real), 1 authorized person and 1 consent event. Every run imports into a
@@ -77,7 +83,16 @@ def generate(count: int, workdir: Path) -> tuple[Path, Path]:
     return path, recordings_dir
 
 
-def fresh_database(base_url: str, name: str) -> str:
+def baseline_tree(revision: str) -> Path:
+    """REV's `portal/` and `migrations/`, extracted from git into a temporary directory."""
+    tree = Path(tempfile.mkdtemp(prefix=f"bench-import-{revision}-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "portal", "migrations"],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def fresh_database(base_url: str, name: str, tree: Path | None = None) -> str:
     """Drop and create database `name` on the server of `base_url`, migrate it; its SQLAlchemy URL."""
     import psycopg
 
@@ -86,8 +101,12 @@ def fresh_database(base_url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     url = "postgresql+psycopg://" + parts._replace(path=f"/{name}").geturl().removeprefix("postgresql://")
-    subprocess.run([sys.executable, __file__, "--child", "migrate", "--url", url], check=True)
+    subprocess.run([sys.executable, __file__, "--child", "migrate", "--url", url, *_tree_args(tree)], check=True)
     return url
+
+
+def _tree_args(tree: Path | None) -> list[str]:
+    return ["--tree", str(tree)] if tree is not None else []
 
 
 def run_child(*args: str) -> dict:
@@ -110,7 +129,10 @@ def child(argv: list[str]) -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--file")
     parser.add_argument("--recordings")
+    parser.add_argument("--tree", help="import the application from this directory (a baseline)")
     args = parser.parse_args(argv)
+    if args.tree:
+        sys.path.insert(0, args.tree)
     os.environ.setdefault("PORTAL_SECRET_KEY", secrets.token_urlsafe(48))
     from portal import create_app
     from portal.extensions import db
@@ -123,7 +145,7 @@ def child(argv: list[str]) -> None:
 
             upgrade()
             return
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), time.process_time()
         if args.mode == "import":
             from portal.crm_import.importer import import_customers
 
@@ -132,9 +154,10 @@ def child(argv: list[str]) -> None:
             reference = _reference_module()
             report = reference.import_customers(reference.load_file(args.file), Path(args.recordings))
         db.session.commit()
-        seconds = time.monotonic() - started
+        seconds, import_cpu = time.monotonic() - started, time.process_time() - cpu_started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"seconds": seconds, "cpu_s": usage.ru_utime + usage.ru_stime, "created": report.customers_created,
+    print(json.dumps({"seconds": seconds, "import_cpu_s": import_cpu, "cpu_s": usage.ru_utime + usage.ru_stime,
+                      "created": report.customers_created,
                       "unchanged": report.customers_unchanged, "updated": report.customers_updated}))
 
 
@@ -150,16 +173,23 @@ def _reference_module():
     return module
 
 
-def measure(mode: str, count: int, base_url: str, workdir: Path) -> list[dict]:
-    path, recordings_dir = generate(count, workdir)
-    url = fresh_database(base_url, f"{urlsplit(base_url).path.lstrip('/') or 'bench_import'}_{mode}_{count}")
+def measure(mode: str, count: int, base_url: str, workdir: Path, tree: Path | None = None,
+            label: str = "") -> list[dict]:
+    path, recordings_dir = workdir / f"export-{count}.json", workdir / f"recordings-{count}"
+    if not path.exists():
+        path, recordings_dir = generate(count, workdir)
+    label = label or mode
+    url = fresh_database(base_url, f"{urlsplit(base_url).path.lstrip('/') or 'bench_import'}_{label}_{count}", tree)
     runs = []
     for run in ("first", "again"):
-        result = run_child(mode, "--url", url, "--file", str(path), "--recordings", str(recordings_dir))
-        result.update(mode=mode, customers=count, run=run, file_mb=path.stat().st_size / 1e6)
+        result = run_child(mode, "--url", url, "--file", str(path), "--recordings", str(recordings_dir),
+                           *_tree_args(tree))
+        result.update(mode=label, customers=count, run=run, file_mb=path.stat().st_size / 1e6)
         runs.append(result)
-        print(f"{mode:9} {count:>9,} {run:5}  {result['seconds']:8.1f} s  {count / result['seconds']:8,.0f} customers/s"
-              f"  peak RSS {result['peak_rss_mb']:6.0f} MB  (importer CPU {result['cpu_s']:.1f} s, "
+        print(f"{label:9} {count:>9,} {run:5}  {result['seconds']:8.1f} s"
+              f"  {count / result['seconds']:8,.0f} customers/s"
+              f"  peak RSS {result['peak_rss_mb']:6.0f} MB  (import CPU {result['import_cpu_s']:.1f} s of the "
+              f"process's {result['cpu_s']:.1f} s, "
               f"file {result['file_mb']:.0f} MB)", flush=True)
     return runs
 
@@ -174,7 +204,10 @@ def main() -> None:
                         help="N for the landed importer (0 to skip); it is slow, so keep it small")
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench_import",
                         help="the server (and name prefix) for the fresh databases")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also run the importer of git revision REV on each N, just before this tree's")
     args = parser.parse_args()
+    tree = baseline_tree(args.baseline) if args.baseline else None
     print(f"{'importer':9} {'customers':>9} {'run':5}  {'time':>10}  {'rate':>20}  {'memory':>17}")
     with tempfile.TemporaryDirectory(prefix="bench-import-") as workdir:
         results = []
@@ -182,6 +215,8 @@ def main() -> None:
             results += measure("reference", args.reference_customers, args.database_url, Path(workdir))
             results += measure("import", args.reference_customers, args.database_url, Path(workdir))
         for count in args.customers:
+            if tree is not None:
+                results += measure("import", count, args.database_url, Path(workdir), tree, args.baseline[:9])
             results += measure("import", count, args.database_url, Path(workdir))
     print(json.dumps(results))
 

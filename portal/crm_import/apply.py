@@ -14,14 +14,12 @@ from bisect import bisect_right
 from collections import defaultdict
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import audit
 from portal.consents.models import ConsentEvent, PolicyVersion
 from portal.crm_import.report import ImportReport
 from portal.crm_import.schema import Customer as CustomerData
-from portal.crm_import.sql import fetch, within
+from portal.crm_import.sql import fetch, within, write_many
 from portal.customers.models import Contract, ContractService, ContractStatus, Customer, Recording, Room
 from portal.db_types import utcnow
 from portal.extensions import db
@@ -42,23 +40,16 @@ class Applier:
 
     def __init__(self, report: ImportReport):
         self.report = report
-        self._insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         policies = db.session.execute(select(PolicyVersion.published_at, PolicyVersion.id)
                                       .order_by(PolicyVersion.published_at, PolicyVersion.id)).all()
         self._policy_times, self._policy_ids = [p[0] for p in policies], [p[1] for p in policies]
 
     def _upsert(self, table, keys: list[str], fields: tuple[str, ...], rows: list[dict], returning=()):
-        """INSERT … ON CONFLICT (keys) DO UPDATE SET fields, as one executemany; then the `returning`
-        columns of the rows written, read back by their keys.
-
-        Not INSERT … RETURNING: with many rows that becomes one huge statement per page, which
-        psycopg re-parses each time; a prepared executemany and one SELECT cost less.
-        """
+        """INSERT … ON CONFLICT (keys) DO UPDATE SET fields, as one statement (sql.write_many);
+        then the `returning` columns of the rows written, read back by their keys."""
         if not rows:
             return []
-        stmt = self._insert(table)
-        stmt = stmt.on_conflict_do_update(index_elements=keys, set_={f: stmt.excluded[f] for f in fields})
-        db.session.execute(stmt, rows)
+        write_many(table, rows, keys, fields)
         if not returning:
             return []
         first = keys[0]
@@ -67,18 +58,25 @@ class Applier:
                                    .where(within(table.c[first], {row[first] for row in rows}))).all()
         return [row for row in found if tuple(row[len(returning):]) in written]
 
-    def apply(self, batch: list[CustomerData]) -> None:
-        """Write one batch; counts go to the report, one customer_imported event per changed customer."""
+    def apply(self, batch: list[CustomerData]) -> dict[str, int]:
+        """Write one batch; counts go to the report, one customer_imported event per changed customer.
+
+        Returns number → customer id of the customers the database now holds exactly as the
+        batch says (nothing kept that the file leaves out, no person left not restored), whose
+        digest the caller may remember."""
         now, changes, created = utcnow(), {}, set()
+        self._unsettled: set[str] = set()
         ids = self._customers(batch, now, changes, created)
         kept: dict[str, list[str]] = defaultdict(list)
         self._contracts(batch, ids, changes)
         room_ids = self._rooms(batch, ids, changes, kept)
         self._persons(batch, ids, room_ids, now, changes, kept)
         self._consents(batch, ids, now, changes)
-        events = []
+        events, settled = [], {}
         for data in batch:
             changed = changes[data.number]
+            if not kept[data.number] and data.number not in self._unsettled:
+                settled[data.number] = ids[data.number]
             self.report.not_in_file += kept[data.number]
             if data.number in created:
                 self.report.customers_created += 1
@@ -91,6 +89,7 @@ class Applier:
             events.append({"customer_id": ids[data.number], "number": data.number,
                            "created": data.number in created, "changed": sorted(changed)})
         audit.record_many("customer_imported", events)
+        return settled
 
     def _customers(self, batch: list[CustomerData], now, changes: dict, created: set) -> dict[str, int]:
         stored = {row.number: row for row in fetch(
@@ -143,7 +142,7 @@ class Applier:
             if wanted != have:
                 _changed(changes, data.number, "contract")
         if added:
-            db.session.execute(SERVICES.insert(), added)
+            write_many(SERVICES, added)
         if removed:
             db.session.execute(delete(SERVICES).where(SERVICES.c.contract_id == bindparam("c"),
                                                       SERVICES.c.service == bindparam("s")), removed)
@@ -226,6 +225,7 @@ class Applier:
                 elif not _live(old):
                     self.report.persons_not_restored.append(
                         f"{data.number}: {person.email} ({old.status} in the portal)")
+                    self._unsettled.add(data.number)
                     continue
                 elif (old.name, old.recordings) != (person.name, recordings) or scopes[old.id] != scope:
                     updates.append({"i": old.id, "name": person.name, "recordings": recordings})
@@ -239,7 +239,7 @@ class Applier:
             kept[data.number] += [f"{data.number}: authorized person {row.email}" for email, row in delegates.items()
                                   if email not in in_file and row.source == DELEGATE_SOURCE and _live(row)]
         if new:
-            db.session.execute(DELEGATES.insert(), new)
+            write_many(DELEGATES, new)
             made = {}
             for row in fetch(
                     select(DELEGATES.c.id, DELEGATES.c.customer_id, DELEGATES.c.email).where(
@@ -254,7 +254,7 @@ class Applier:
             db.session.execute(delete(delegate_rooms).where(delegate_rooms.c.delegate_id == bindparam("d"),
                                                             delegate_rooms.c.room_id == bindparam("r")), unlink)
         if link:
-            db.session.execute(delegate_rooms.insert(), link)
+            write_many(delegate_rooms, link)
 
     def _consents(self, batch, ids, now, changes) -> None:
         recorded = {tuple(row) for row in fetch(
@@ -272,7 +272,7 @@ class Applier:
                              "policy_version_id": self._policy_at(consent.at), "recorded_at": now})
                 _changed(changes, data.number, "consents")
         if rows:
-            db.session.execute(EVENTS.insert(), rows)
+            write_many(EVENTS, rows)
         self.report.consent_events_added += len(rows)
 
     def _policy_at(self, moment) -> int | None:

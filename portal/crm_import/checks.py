@@ -113,18 +113,6 @@ def stored_label(number: str, room: str, key: str) -> str:
 
 # --- recording files ----------------------------------------------------------------------------
 
-def _file_facts(store: RecordingStore, key: str) -> tuple[int, str | None]:
-    """(size in bytes, SHA-256 if the store knows it without reading the file, else None).
-
-    The one place the import asks the store about a file, so an object store's stat() (which
-    may carry a checksum) can answer it; StorageError if the file cannot be reached.
-    """
-    facts = store.stat(key)
-    if facts is None:
-        raise StorageError(f"{key}: no such recording")
-    return facts.size, facts.sha256
-
-
 def file_identity(store: RecordingStore, key: str) -> str | None:
     """What makes two keys one file: the device and inode for a directory (so a second path, a hard
     link or a symbolic link to one file is the same file), else the key itself; None if absent."""
@@ -142,17 +130,21 @@ def check_file(store: RecordingStore, path: str, rec, known: tuple | None, verif
     """Errors for one recording's file: inside the store, present, the declared size and checksum.
 
     The checksum is computed only for a new recording, one whose file, size or checksum differ
-    from what the database holds (`known`), or when `verify` asks for every file.
+    from what the database holds (`known`), or when `verify` asks for every file. The one place
+    the import asks the store about a file's size, so an object store's stat() (which may carry
+    a checksum) answers it.
     """
     relative = rec.file
     if relative.startswith("/") or ".." in relative.split("/") or "\\" in relative or "\x00" in relative:
         return [f"{path}.file: {OUTSIDE}"]
     try:
-        if not store.exists(relative):
-            return [f"{path}.file: no such file in the recordings directory: {relative}"]
-        size, digest = _file_facts(store, relative)
+        # one stat (one HeadObject on S3), not an existence test and then a stat
+        facts = store.stat(relative)
     except StorageError:
         return [f"{path}.file: {OUTSIDE}"]
+    if facts is None:
+        return [f"{path}.file: no such file in the recordings directory: {relative}"]
+    size, digest = facts.size, facts.sha256
     if size != rec.size_bytes:
         return [f"{path}.size_bytes: does not match the file (expected {rec.size_bytes}, file has {size})"]
     if verify or known != (relative, rec.size_bytes, rec.sha256) or digest is not None:

@@ -16,7 +16,7 @@ from flask import current_app
 from pydantic import ValidationError
 
 from portal import audit
-from portal.crm_import import checks, messages, stream
+from portal.crm_import import checks, fingerprint, messages, stream
 from portal.crm_import.apply import Applier
 from portal.crm_import.progress import Progress, Silent
 from portal.crm_import.report import ImportFailed, ImportReport
@@ -45,48 +45,65 @@ def import_customers(source: Path | str | dict, recordings_dir: Path | None = No
         store = recording_store() if object_store or recordings_dir is None else LocalDirectoryStore(recordings_dir)
     progress = progress or Silent()
     progress.total = max(source.size, 1)
-    _validate(source, store, verify_files, progress)
+    count, same = _validate(source, store, verify_files, progress)
     report = ImportReport()
-    applier = Applier(report)
     progress.start_phase(1)
-    with source.open() as reader:
-        batch: list[CustomerData] = []
-        for index, raw in stream.customers(source, reader):
-            batch.append(CustomerData.model_validate(raw))
-            if len(batch) == BATCH:
-                applier.apply(batch)
-                batch = []
-                progress.tick(index + 1, reader.bytes_read)
-        if batch:
-            applier.apply(batch)
+    if same == count:
+        # every customer holds its record's digest: nothing to write, no need to read it again
+        report.customers_unchanged = count
+    else:
+        applier = Applier(report)
+        with source.open() as reader:
+            batch: list[tuple[int, object]] = []
+            for index, raw in stream.customers(source, reader):
+                batch.append((index, raw))
+                if len(batch) == BATCH:
+                    _apply(applier, batch)
+                    batch = []
+                    progress.tick(index + 1, reader.bytes_read)
+            _apply(applier, batch)
     audit.record("import", customers=report.customers, **report.counts())
     progress.finish(report.customers)
     return report
 
 
-def _validate(source: stream.Source, store: RecordingStore, verify: bool, progress: Progress) -> None:
-    """The first pass: raise ImportFailed with every error found, or return with the file sound."""
+def _apply(applier: Applier, batch: list[tuple[int, object]]) -> None:
+    """Apply the customers of `batch` whose digest is not stored; count the others unchanged;
+    store the digests of those the database now holds exactly as the file says."""
+    if not batch:
+        return
+    same = fingerprint.unchanged(batch)
+    applier.report.customers_unchanged += len(same)
+    changed = [(index, raw) for index, raw in batch if index not in same]
+    if not changed:
+        return
+    settled = applier.apply([CustomerData.model_validate(raw) for _, raw in changed])
+    fingerprint.remember({settled[number]: value for _, raw in changed
+                          if (number := fingerprint.number_of(raw)) in settled
+                          and (value := fingerprint.digest(raw)) is not None})
+
+
+def _validate(source: stream.Source, store: RecordingStore, verify: bool, progress: Progress) -> tuple[int, int]:
+    """The first pass: raise ImportFailed with every error found, or return (customers in the
+    file, how many of them hold their record's digest) with the file sound."""
     errors: list[str] = []
     seen = checks.SeenKeys()
+    count = same = 0
     try:
         with source.open() as reader:
-            batch: list[tuple[int, CustomerData]] = []
-            count = 0
+            raws: list[tuple[int, object]] = []
             for index, raw in stream.checked_customers(source, reader, errors):
                 count = index + 1
-                path = f"customers[{index}]"
-                try:
-                    data = CustomerData.model_validate(raw)
-                except ValidationError as failure:
-                    errors += messages.lines(path, failure)
-                    continue
-                errors += checks.within_customer(path, data)
-                batch.append((index, data))
-                if len(batch) == BATCH:
-                    errors += _check_batch(batch, seen, store, verify)
-                    batch = []
+                raws.append((index, raw))
+                if len(raws) == BATCH:
+                    found, matched = _check_raw(raws, seen, store, verify)
+                    errors += found
+                    same += matched
+                    raws = []
                     progress.tick(count, reader.bytes_read)
-            errors += _check_batch(batch, seen, store, verify)
+            found, matched = _check_raw(raws, seen, store, verify)
+            errors += found
+            same += matched
         for identity, label in checks.stored_recordings_of_others(seen, store):
             for _, _, first in seen.claim("file", [(identity, label)]):
                 if (line := checks.clash_line(label, first)) is not None:
@@ -98,11 +115,38 @@ def _validate(source: stream.Source, store: RecordingStore, verify: bool, progre
         if len(errors) > MAX_ERRORS:
             shown.append(f"… and {len(errors) - MAX_ERRORS} more error(s)")
         raise ImportFailed(shown)
+    return count, same
+
+
+def _check_raw(raws: list[tuple[int, object]], seen: checks.SeenKeys, store: RecordingStore,
+               verify: bool) -> tuple[list[str], int]:
+    """(errors, how many items hold their digest) of one batch of raw items. An item whose digest
+    its customer holds was valid and is applied already: only the rules a digest cannot vouch
+    for are checked (its files, duplicates across the file)."""
+    errors: list[str] = []
+    same = fingerprint.unchanged(raws) if raws else {}
+    batch: list[tuple[int, object]] = []
+    for index, raw in raws:
+        if index in same:
+            batch.append((index, fingerprint.light(raw)))
+            continue
+        path = f"customers[{index}]"
+        try:
+            data = CustomerData.model_validate(raw)
+        except ValidationError as failure:
+            errors += messages.lines(path, failure)
+            continue
+        errors += checks.within_customer(path, data)
+        batch.append((index, data))
+    return errors + _check_batch(batch, seen, store, verify, set(same)), len(same)
 
 
 def _check_batch(batch: list[tuple[int, CustomerData]], seen: checks.SeenKeys, store: RecordingStore,
-                 verify: bool) -> list[str]:
-    """Errors across records for one batch: duplicates in the file, the database, recording files."""
+                 verify: bool, same: set[int] = frozenset()) -> list[str]:
+    """Errors across records for one batch: duplicates in the file, the database, recording files.
+
+    The customers at the indexes in `same` hold their record's digest: the database holds what
+    they say, so only their files and keys are checked, not the database's rules again."""
     if not batch:
         return []
     found: list[tuple[int, str]] = []
@@ -111,7 +155,7 @@ def _check_batch(batch: list[tuple[int, CustomerData]], seen: checks.SeenKeys, s
         field = "number" if kind == "number" else "contract.number"
         for key, label, first in seen.claim(kind, ((value(d), f"customers[{i}].{field}") for i, d in batch)):
             found.append((_index_of(label), f"{label}: {what} \"{key}\" appears twice (first at {first})"))
-    database, stored, _ = checks.against_database(batch)
+    database, stored, _ = checks.against_database([(i, d) for i, d in batch if i not in same])
     found += database
     by_customer: dict[str, list[tuple[str, str, str]]] = {}
     for (number, room_key, key), (file, _, _) in stored.items():
@@ -123,7 +167,9 @@ def _check_batch(batch: list[tuple[int, CustomerData]], seen: checks.SeenKeys, s
             for j, rec in enumerate(room.recordings or []):
                 path = f"customers[{index}].rooms[{r}].recordings[{j}]"
                 in_file.add((room.key, rec.key))
-                problems = checks.check_file(store, path, rec, stored.get((data.number, room.key, rec.key)), verify)
+                known = (rec.file, rec.size_bytes, rec.sha256) if index in same else stored.get(
+                    (data.number, room.key, rec.key))
+                problems = checks.check_file(store, path, rec, known, verify)
                 found += [(index, line) for line in problems]
                 if not problems and (identity := checks.file_identity(store, rec.file)) is not None:
                     claims.append((identity, path))

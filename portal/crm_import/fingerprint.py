@@ -1,0 +1,89 @@
+"""A customer's export record as a digest, so a re-import knows an unchanged customer by one
+comparison instead of validating and comparing every child row (issue 16).
+
+The digest covers the record exactly as the file gives it (every field, canonically serialized)
+and the version of the format's rules; the database keeps it per customer
+(portal/customers/fingerprints.py) only while nothing the import reads about that customer has
+changed. So "same digest" means: the record passed every rule of this format version before,
+and applying it again would change nothing and report nothing kept or not restored. What a
+digest cannot vouch for is checked for every customer regardless: the file's size and identity
+on disk, and the rules across records (duplicates, one file for two recordings).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from types import SimpleNamespace
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from portal.crm_import.schema import json_schema
+from portal.crm_import.sql import fetch, within
+from portal.crm_import.values import posix_path
+from portal.customers.fingerprints import CustomerImportFingerprint as Fingerprint
+from portal.customers.models import Customer
+from portal.extensions import db
+
+# bump when a rule changes that the JSON Schema does not show (a validator in schema.py or
+# values.py, a check in checks.py): every stored digest then stops matching once
+RULES_VERSION = 1
+_SALT = hashlib.sha256(f"{RULES_VERSION}\n{json.dumps(json_schema(), sort_keys=True)}".encode()).digest()
+
+
+def digest(raw: object) -> str | None:
+    """The SHA-256 (64 hex digits) of one raw export item, as parsed (dicts, lists, str, int,
+    Decimal, bool, None), with the rules' version; key order and white space between tokens do
+    not matter, every value does. None for an item no valid record can be (an integer too long
+    for Python to print), so it never matches."""
+    try:
+        text = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    except ValueError:
+        return None
+    return hashlib.sha256(_SALT + text.encode()).hexdigest()
+
+
+def number_of(raw: object) -> str | None:
+    """The customer number of a raw item as the schema reads it (stripped), or None."""
+    number = raw.get("number") if isinstance(raw, dict) else None
+    return number.strip() if isinstance(number, str) else None
+
+
+def unchanged(items: list[tuple[int, object]]) -> dict[int, int]:
+    """Of (index, raw item) pairs, those whose customer holds the item's digest, found in one
+    query: index → customer id. Only items whose customer holds a digest are hashed."""
+    numbers = {index: number for index, raw in items if (number := number_of(raw)) is not None}
+    query = (select(Customer.number, Customer.id, Fingerprint.digest)
+             .join(Fingerprint, Fingerprint.customer_id == Customer.id)
+             .where(within(Customer.number, set(numbers.values()))))
+    stored = {row.number: (row.id, row.digest) for row in fetch(query)} if numbers else {}
+    found = {}
+    for index, raw in items:
+        held = stored.get(numbers.get(index))
+        if held is not None and held[1] == digest(raw):
+            found[index] = held[0]
+    return found
+
+
+def remember(digests: dict[int, str]) -> None:
+    """Store customer id → digest, after the import's own writes for those customers (which
+    made the triggers forget the old ones); one statement."""
+    if not digests:
+        return
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Fingerprint.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_={"digest": stmt.excluded.digest})
+    db.session.execute(stmt, [{"customer_id": key, "digest": value} for key, value in digests.items()])
+
+
+def light(raw: dict) -> SimpleNamespace:
+    """What the rules across records read of an item known valid (its digest matched): the
+    customer and contract numbers and the recordings' keys and files, normalized as schema.py
+    normalizes them, without validating the rest again."""
+    rooms = [SimpleNamespace(key=room["key"].strip(), recordings=[
+        SimpleNamespace(key=rec["key"].strip(), file=posix_path(rec["file"].strip()), size_bytes=rec["size_bytes"],
+                        sha256=rec["sha256"].strip().lower())
+        for rec in room.get("recordings") or []]) for room in raw.get("rooms") or []]
+    contract = SimpleNamespace(number=raw["contract"]["number"].strip())
+    return SimpleNamespace(number=raw["number"].strip(), contract=contract, rooms=rooms)

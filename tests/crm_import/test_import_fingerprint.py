@@ -1,0 +1,153 @@
+"""A re-import knows an unchanged customer by the digest of its record (issue 16), and that
+shortcut never changes what the import does: whatever happened in the portal since, the result
+is the one the full comparison gives."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+
+from portal.crm_import import importer
+from portal.crm_import.importer import ImportFailed, import_customers
+from portal.customers.fingerprints import CustomerImportFingerprint
+from portal.customers.models import ContractService, ContractStatus, Recording, Room
+from portal.extensions import db
+from portal.people.models import Delegate, DelegateStatus, delegate_rooms
+from tests.conftest import both_backends
+from tests.crm_import.test_import import customer, document, put_file, root, run_import  # noqa: F401 (fixtures)
+
+
+def outcome(document: dict, root: Path) -> tuple:
+    """What an import reports, or every error line it refuses the file with."""
+    try:
+        report = import_customers(document, root)
+    except ImportFailed as failure:
+        return ("refused", failure.errors)
+    return ("imported", report.counts(), report.not_in_file, report.persons_not_restored)
+
+
+def with_and_without_digests(document: dict, root: Path) -> tuple[tuple, tuple]:
+    """The outcome of re-importing `document` as it is, and once every digest is forgotten."""
+    attempt = db.session.begin_nested()
+    with_digests = outcome(document, root)
+    attempt.rollback()
+    db.session.execute(delete(CustomerImportFingerprint))
+    return with_digests, outcome(document, root)
+
+
+@pytest.fixture
+def imported(app, document, tmp_path):
+    result = run_import(app, document, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(db.func.count()).select_from(CustomerImportFingerprint)) == 2
+    return document
+
+
+def _phone(_root):
+    customer("MCX-000200").phone = "+48 500 600 700"
+
+
+def _room_renamed(_root):
+    db.session.scalar(select(Room).where(Room.key == "r2")).name = "Nowa nazwa"
+
+
+def _recording_deleted(_root):
+    db.session.delete(db.session.scalar(select(Recording).where(Recording.key == "rec2")))
+
+
+def _person_removed(_root):
+    db.session.scalar(select(Delegate)).status = DelegateStatus.REMOVED
+
+
+def _person_room_unlinked(_root):
+    db.session.execute(delete(delegate_rooms))
+
+
+def _service_dropped(_root):
+    db.session.execute(delete(ContractService).where(ContractService.service == "pc_video"))
+
+
+def _terminated(_root):
+    customer("MCX-000200").contract.status = ContractStatus.TERMINATED
+
+
+def _file_grew(root):
+    (root / "MCX-000123/rec1.mp4").write_bytes(b"zarzad-luty" * 301)
+
+
+def _file_now_a_link_to_another(root):
+    target = root / "MCX-000123/rec1.mp4"
+    (root / "MCX-000123/rec2.mp4").unlink()
+    (root / "MCX-000123/rec2.mp4").hardlink_to(target)
+
+
+@pytest.mark.parametrize("change", [_phone, _room_renamed, _recording_deleted, _person_removed,
+                                    _person_room_unlinked, _service_dropped, _terminated, _file_grew,
+                                    _file_now_a_link_to_another])
+def test_a_change_since_the_last_import_is_seen_as_without_digests(app, imported, root, change):
+    change(root)
+    db.session.commit()
+
+    with_digests, without = with_and_without_digests(imported, root)
+
+    assert with_digests == without
+
+
+def test_an_unchanged_customer_is_not_validated_again(app, imported, root, monkeypatch):
+    validated = []
+    real = importer.CustomerData
+
+    class Counting:
+        @staticmethod
+        def model_validate(raw):
+            validated.append(raw["number"])
+            return real.model_validate(raw)
+
+    monkeypatch.setattr(importer, "CustomerData", Counting)
+    imported["customers"][1]["last_name"] = "Nowy"
+
+    report = import_customers(imported, root)
+
+    assert (report.customers_unchanged, report.customers_updated) == (1, 1)
+    assert validated == ["MCX-000200", "MCX-000200"]  # once to check it, once to apply it
+
+
+def test_a_digest_is_kept_only_for_a_customer_the_file_fully_describes(app, imported, root):
+    imported["customers"][0]["rooms"].pop(2)  # room r3 stays in the database, "kept, not in file"
+    report = import_customers(imported, root)
+    db.session.commit()
+    assert report.not_in_file == ['MCX-000123: room "r3"']
+
+    with_digests, without = with_and_without_digests(imported, root)
+
+    assert with_digests == without
+    assert with_digests[2] == ['MCX-000123: room "r3"']
+
+
+@both_backends
+def test_a_second_recording_on_one_file_is_refused_though_its_customer_is_unchanged(app, imported, root):
+    # a new customer claims the file of the unchanged company's first recording
+    other = json.loads(json.dumps(imported["customers"][1]))
+    other.update(number="MCX-000300", contract={**other["contract"], "number": "U/2025/300"})
+    other["rooms"] = [{"key": "r1", "name": "Nagrania", "kind": "recorded_video_room", "recordings": [
+        {"key": "x", "title": "Kopia", "started_at": "2025-02-03T10:00:00Z", "duration_s": 1,
+         **put_file(root, "MCX-000123/rec1.mp4", b"zarzad-luty" * 300)}]}]
+    imported["customers"].append(other)
+
+    with_digests, without = with_and_without_digests(imported, root)
+
+    assert with_digests == without
+    assert with_digests[0] == "refused"
+
+
+def test_verify_files_hashes_the_files_of_an_unchanged_customer_too(app, imported, root):
+    (root / "MCX-000123/rec1.mp4").write_bytes(b"X" * len(b"zarzad-luty" * 300))  # same size, other bytes
+    db.session.commit()
+
+    assert outcome(imported, root)[0] == "imported"  # the size is all a re-import checks
+    with pytest.raises(ImportFailed) as failure:
+        import_customers(imported, root, verify_files=True)
+
+    assert failure.value.errors[0].startswith("customers[0].rooms[0].recordings[0].sha256: does not match the file")
