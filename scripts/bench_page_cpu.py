@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--profile", metavar="PAGE", help="profile this customer page instead")
+    parser.add_argument("--profile-file", help="with --profile: also keep the profile (pstats) in this file")
     parser.add_argument("--pages", help="only these pages (comma-separated substrings, e.g. consents,data)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
@@ -81,7 +82,8 @@ def main() -> None:
         for _ in range(200):
             portal.get(args.profile, headers=headers)
         profiler.disable()
-        profiler.dump_stats("/tmp/pages/last.prof")
+        if args.profile_file:
+            profiler.dump_stats(args.profile_file)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(50)
         return
