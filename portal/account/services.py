@@ -106,13 +106,20 @@ def session_handle(record: UserSession) -> str:
 SESSIONS_SHOWN = 50
 
 
+# built once per limit: building it cost more than running it
+_ACTIVE_SESSIONS: dict[int | None, object] = {}
+
+
 def active_sessions(identity: Identity, limit: int | None = None, current: UserSession | None = None) -> list[UserSession]:
     """The person's sessions that still work: the current one first, then the most recently used."""
-    query = (select(UserSession)
-             .where(UserSession.identity_id == identity.id, sessions.live())
-             .order_by(case((UserSession.id == (current.id if current else None), 0), else_=1),
-                       UserSession.last_seen_at.desc(), UserSession.created_at.desc(), UserSession.id))
-    return list(db.session.scalars(query.limit(limit) if limit else query))
+    if limit not in _ACTIVE_SESSIONS:
+        query = (select(UserSession)
+                 .where(UserSession.identity_id == bindparam("identity_id"), sessions.LIVE)
+                 .order_by(case((UserSession.id == bindparam("current_id", type_=UserSession.id.type), 0), else_=1),
+                           UserSession.last_seen_at.desc(), UserSession.created_at.desc(), UserSession.id))
+        _ACTIVE_SESSIONS[limit] = query.limit(limit) if limit else query
+    return list(db.session.scalars(_ACTIVE_SESSIONS[limit], {
+        "identity_id": identity.id, "current_id": current.id if current else None, **sessions.live_bounds()}))
 
 
 def active_session_count(identity: Identity) -> int:
