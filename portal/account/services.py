@@ -81,7 +81,10 @@ def owned_account(identity: Identity) -> OwnedAccount | None:
     if identity.customer_id is None:
         return None
     customer = db.session.get(Customer, identity.customer_id)
-    rooms, recordings, delegates = db.session.execute(_account_counts(), {"customer_id": customer.id}).one()
+    # three scalars, no entities: read as Core on the session's connection, flushed first as the
+    # ORM's autoflush would (nothing to do when clean)
+    db.session.flush()
+    rooms, recordings, delegates = db.session.connection().execute(_account_counts(), {"customer_id": customer.id}).one()
     return OwnedAccount(customer, rooms, recordings, delegates)
 
 
