@@ -42,6 +42,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# every request of the benchmark (wrk, the test client) names the same browser: Flask-Login's session
+# protection compares a hash of the address and User-Agent with the one taken at sign-in, and a
+# mismatch marks the session not fresh, so the cookie would be signed and sent again on every request
+# (what no browser keeping its cookie does)
+USER_AGENT = "bench_pages"
 PAGES = {
     "customer": ["/account/", "/account/consents", "/account/people", "/rooms", "/account/activity",
                  "/account/sessions", "/account/data"],
@@ -133,12 +138,18 @@ def sign_in_everyone(customer_number: str, provider_port: int) -> dict[str, str]
 
 
 def _session_cookie(app, values: dict) -> str:
+    """The cookie `login_user` would leave in the benchmark's browser (USER_AGENT on 127.0.0.1)."""
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        values = {**values, "_id": _create_identifier()}
     serializer = app.session_interface.get_signing_serializer(app)
     return f"{app.config['SESSION_COOKIE_NAME']}={serializer.dumps(values)}"
 
 
 def _sign_in_through_provider(app, provider, who: str, email: str) -> str:
     client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     provider.set_user({"sub": f"bench-{who}", "email": email, "email_verified": True, "name": f"Bench {who}"})
     start = client.get("/auth/login?provider=mcx")
     answer = requests.post(start.headers["Location"], data={"sub": f"bench-{who}"}, allow_redirects=False, timeout=10)
@@ -167,7 +178,7 @@ def count_statements(cookies: dict[str, str]) -> dict[tuple[str, str], int]:
         if who not in cookies:
             continue
         for page in pages:
-            headers = {"Cookie": cookies[who]}
+            headers = {"Cookie": cookies[who], "User-Agent": USER_AGENT}
             client.get(page, headers=headers)
             statements.clear()
             response = client.get(page, headers=headers)
@@ -234,7 +245,7 @@ class Server:
 def load(server: Server, path: str, cookie: str | None, args) -> dict:
     """wrk on one page: requests/s and the server's percentiles."""
     url = server.url + path
-    headers = ["-H", f"Cookie: {cookie}"] if cookie else []
+    headers = ["-H", f"User-Agent: {USER_AGENT}"] + (["-H", f"Cookie: {cookie}"] if cookie else [])
     subprocess.run(["wrk", "-t1", "-c2", "-d1s", *headers, url], capture_output=True, check=True)  # warm-up
     offset = server.mark()
     out = subprocess.run(["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",

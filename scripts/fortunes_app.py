@@ -16,6 +16,7 @@ import os
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Integer, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 # the 12 rows of TechEmpower's fortune table (its escaping test included)
@@ -59,7 +60,10 @@ def fill() -> None:
         db.create_all()
         if db.session.scalar(select(db.func.count(Fortune.id))) == 0:
             db.session.add_all(Fortune(id=i, message=m) for i, m in enumerate(MESSAGES, start=1))
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:  # the other gunicorn worker, starting at the same time, filled it
+                db.session.rollback()
 
 
 @app.get("/fortunes")

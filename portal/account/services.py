@@ -81,7 +81,10 @@ def owned_account(identity: Identity) -> OwnedAccount | None:
     if identity.customer_id is None:
         return None
     customer = db.session.get(Customer, identity.customer_id)
-    rooms, recordings, delegates = db.session.execute(_account_counts(), {"customer_id": customer.id}).one()
+    # three scalars, no entities: read as Core on the session's connection, flushed first as the
+    # ORM's autoflush would (nothing to do when clean)
+    db.session.flush()
+    rooms, recordings, delegates = db.session.connection().execute(_account_counts(), {"customer_id": customer.id}).one()
     return OwnedAccount(customer, rooms, recordings, delegates)
 
 
@@ -106,13 +109,20 @@ def session_handle(record: UserSession) -> str:
 SESSIONS_SHOWN = 50
 
 
+# built once per limit: building it cost more than running it
+_ACTIVE_SESSIONS: dict[int | None, object] = {}
+
+
 def active_sessions(identity: Identity, limit: int | None = None, current: UserSession | None = None) -> list[UserSession]:
     """The person's sessions that still work: the current one first, then the most recently used."""
-    query = (select(UserSession)
-             .where(UserSession.identity_id == identity.id, sessions.live())
-             .order_by(case((UserSession.id == (current.id if current else None), 0), else_=1),
-                       UserSession.last_seen_at.desc(), UserSession.created_at.desc(), UserSession.id))
-    return list(db.session.scalars(query.limit(limit) if limit else query))
+    if limit not in _ACTIVE_SESSIONS:
+        query = (select(UserSession)
+                 .where(UserSession.identity_id == bindparam("identity_id"), sessions.LIVE)
+                 .order_by(case((UserSession.id == bindparam("current_id", type_=UserSession.id.type), 0), else_=1),
+                           UserSession.last_seen_at.desc(), UserSession.created_at.desc(), UserSession.id))
+        _ACTIVE_SESSIONS[limit] = query.limit(limit) if limit else query
+    return list(db.session.scalars(_ACTIVE_SESSIONS[limit], {
+        "identity_id": identity.id, "current_id": current.id if current else None, **sessions.live_bounds()}))
 
 
 def active_session_count(identity: Identity) -> int:

@@ -135,11 +135,23 @@ def expiry_reason(record: UserSession, now: datetime) -> str | None:
     return None
 
 
+def live_bounds(now: datetime | None = None) -> dict[str, datetime]:
+    """The values of LIVE's parameters at `now`: sessions made and used after these still work."""
+    now = now or utcnow()
+    return {"live_created_after": now - _lifetime(), "live_seen_after": now - _idle() - TOUCH_EVERY}
+
+
+# SQL condition: a session neither revoked nor run out, given `live_bounds()` as parameters; bound,
+# so a statement using it is built once (the sessions page's was a sixth of that page's CPU)
+LIVE = and_(UserSession.revoked_at.is_(None), UserSession.created_at >= bindparam("live_created_after"),
+            UserSession.last_seen_at >= bindparam("live_seen_after"))
+
+
 def live(now: datetime | None = None):
     """SQL condition: a session neither revoked nor run out (what the sessions page lists)."""
-    now = now or utcnow()
-    return and_(UserSession.revoked_at.is_(None), UserSession.created_at >= now - _lifetime(),
-                UserSession.last_seen_at >= now - _idle() - TOUCH_EVERY)
+    bounds = live_bounds(now)
+    return and_(UserSession.revoked_at.is_(None), UserSession.created_at >= bounds["live_created_after"],
+                UserSession.last_seen_at >= bounds["live_seen_after"])
 
 
 def current_session() -> UserSession | None:

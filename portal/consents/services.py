@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import abort
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from portal import audit, mail
@@ -67,19 +67,29 @@ class ConsentState:
         return self.event is not None and self.event.granted
 
 
+# the consents page's statements, built once with the customer bound (building them cost more
+# than running them)
+_STATEMENTS: dict[str, Select] = {}
+
+
+def _newest_per_channel() -> Select:
+    if "newest" not in _STATEMENTS:
+        ranked = (
+            select(ConsentEvent.id, func.row_number().over(
+                partition_by=ConsentEvent.channel,
+                order_by=(ConsentEvent.at.desc(), ConsentEvent.id.desc()),
+            ).label("rank"))
+            .where(ConsentEvent.customer_id == bindparam("customer_id", type_=Integer()),
+                   ConsentEvent.purpose == PRODUCT_NOTIFICATIONS)
+            .subquery()
+        )
+        _STATEMENTS["newest"] = select(ConsentEvent).join(ranked, ranked.c.id == ConsentEvent.id).where(ranked.c.rank == 1)
+    return _STATEMENTS["newest"]
+
+
 def current_consents(customer_id: int) -> dict[str, ConsentState]:
     """Each channel's current state: its newest event (one query on the ledger's index)."""
-    ranked = (
-        select(ConsentEvent.id, func.row_number().over(
-            partition_by=ConsentEvent.channel,
-            order_by=(ConsentEvent.at.desc(), ConsentEvent.id.desc()),
-        ).label("rank"))
-        .where(ConsentEvent.customer_id == customer_id, ConsentEvent.purpose == PRODUCT_NOTIFICATIONS)
-        .subquery()
-    )
-    newest = {event.channel: event for event in db.session.scalars(
-        select(ConsentEvent).join(ranked, ranked.c.id == ConsentEvent.id).where(ranked.c.rank == 1)
-    )}
+    newest = {event.channel: event for event in db.session.scalars(_newest_per_channel(), {"customer_id": customer_id})}
     return {channel: ConsentState(channel, newest.get(channel)) for channel in CHANNELS}
 
 
@@ -89,9 +99,7 @@ def consent_history(customer_id: int, before: str | None = None,
 
     `before` is the receipt id of the last event of the previous page (keyset pagination).
     """
-    query = (select(ConsentEvent)
-             .where(ConsentEvent.customer_id == customer_id, ConsentEvent.purpose == PRODUCT_NOTIFICATIONS)
-             .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc()))
+    params = {"customer_id": customer_id}
     if before:
         cursor = db.session.execute(
             select(ConsentEvent.at, ConsentEvent.id)
@@ -99,9 +107,19 @@ def consent_history(customer_id: int, before: str | None = None,
         ).first()
         if cursor is None:
             abort(404)
-        query = query.where(or_(ConsentEvent.at < cursor.at,
-                                and_(ConsentEvent.at == cursor.at, ConsentEvent.id < cursor.id)))
-    events = list(db.session.scalars(query.limit(limit + 1)))
+        params.update(cursor_at=cursor.at, cursor_id=cursor.id)
+    key = f"history:{limit}:{bool(before)}"
+    if key not in _STATEMENTS:
+        query = (select(ConsentEvent)
+                 .where(ConsentEvent.customer_id == bindparam("customer_id", type_=Integer()),
+                        ConsentEvent.purpose == PRODUCT_NOTIFICATIONS)
+                 .order_by(ConsentEvent.at.desc(), ConsentEvent.id.desc()))
+        if before:
+            at = bindparam("cursor_at", type_=ConsentEvent.at.type)
+            query = query.where(or_(ConsentEvent.at < at,
+                                    and_(ConsentEvent.at == at, ConsentEvent.id < bindparam("cursor_id", type_=Integer()))))
+        _STATEMENTS[key] = query.limit(limit + 1)
+    events = list(db.session.scalars(_STATEMENTS[key], params))
     more = len(events) > limit
     events = events[:limit]
     return events, (events[-1].receipt_id if more else None)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Date, Integer, and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Identity
@@ -80,15 +80,26 @@ class RoomAccess:
     room_recordings: dict[int, list[Recording]] = field(default_factory=dict)
 
 
+# the rooms page's statements, built once with their values bound (building them cost more than
+# running them)
+_STATEMENTS: dict[str, object] = {}
+
+
+def _statement(name: str, build):
+    if name not in _STATEMENTS:
+        _STATEMENTS[name] = build()
+    return _STATEMENTS[name]
+
+
 def delegated_rooms(identity: Identity | None = None, on: date | None = None) -> list[RoomAccess]:
     """The rooms of every customer this identity is a live delegate of (only those in scope)."""
     identity = identity or current_user
-    delegations = db.session.scalars(
+    delegations = db.session.scalars(_statement("delegations", lambda: (
         select(Delegate)
-        .where(Delegate.identity_id == identity.id, live_delegation(on or local_today()))
+        .where(Delegate.identity_id == bindparam("identity_id", type_=Integer()),
+               live_delegation(bindparam("on", type_=Date())))
         .options(selectinload(Delegate.customer), selectinload(Delegate.rooms))
-        .order_by(Delegate.id)
-    ).all()
+        .order_by(Delegate.id))), {"identity_id": identity.id, "on": on or local_today()}).all()
     return [
         RoomAccess(customer=d.customer, rooms=[r for r in d.rooms if r.customer_id == d.customer_id],
                    recordings=d.recordings, as_owner=False, expires_on=d.expires_on, delegate_id=d.id)
@@ -111,18 +122,22 @@ def newest_recordings(room_ids: set[int], per_room: int) -> dict[int, list[Recor
     whatever the number of rooms and recordings (a window function, SQLite ≥ 3.25 and PostgreSQL)."""
     if not room_ids:
         return {}
-    ranked = (
-        select(Recording.id.label("id"), func.row_number().over(
-            partition_by=Recording.room_id,
-            order_by=(Recording.started_at.desc(), Recording.id.desc())).label("position"))
-        .where(Recording.room_id.in_(room_ids), live_recordings())
-        .subquery()
-    )
+
+    def build():
+        ranked = (
+            select(Recording.id.label("id"), func.row_number().over(
+                partition_by=Recording.room_id,
+                order_by=(Recording.started_at.desc(), Recording.id.desc())).label("position"))
+            .where(Recording.room_id.in_(bindparam("room_ids", expanding=True)), live_recordings())
+            .subquery()
+        )
+        return (select(Recording).join(ranked, ranked.c.id == Recording.id)
+                .where(ranked.c.position <= bindparam("per_room", type_=Integer()))
+                .order_by(Recording.room_id, Recording.started_at.desc(), Recording.id.desc()))
+
     by_room: dict[int, list[Recording]] = {}
-    for recording in db.session.scalars(
-        select(Recording).join(ranked, ranked.c.id == Recording.id).where(ranked.c.position <= per_room)
-        .order_by(Recording.room_id, Recording.started_at.desc(), Recording.id.desc())
-    ):
+    for recording in db.session.scalars(_statement("newest_recordings", build),
+                                        {"room_ids": sorted(room_ids), "per_room": per_room}):
         by_room.setdefault(recording.room_id, []).append(recording)
     return by_room
 

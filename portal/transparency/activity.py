@@ -8,7 +8,7 @@ its event kinds in portal.audit_kinds with `register_kind()`; a kind nobody regi
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import Select, and_, exists, or_, select, true, union
+from sqlalchemy import Integer, Select, and_, bindparam, exists, or_, select, true, union
 from sqlalchemy.orm import selectinload
 
 from portal.audit import AuditEvent
@@ -147,10 +147,20 @@ def page_ids(customer_id: int, limit: int, before: int | None = None, group: str
     return select(both.c.id).order_by(both.c.id.desc()).limit(limit)
 
 
-def customer_events(customer_id: int, limit: int, before: int | None = None, group: str | None = None) -> Select:
+# the page's statement per (dialect, limit, whether below an id, group), its values bound: building
+# the union of branches cost more than a fifth of the activity page's CPU, more than running it
+_PAGES: dict[tuple, Select] = {}
+
+
+def customer_events(customer_id: int, limit: int, before: int | None = None,
+                    group: str | None = None) -> list[AuditEvent]:
     """The customer's events of one page (see `page_ids()`), newest first."""
-    return (select(AuditEvent).where(AuditEvent.id.in_(page_ids(customer_id, limit, before, group)))
-            .order_by(AuditEvent.id.desc()))
+    key = (db.session.get_bind().dialect.name, limit, before is not None, group if group in GROUPS else None)
+    if key not in _PAGES:
+        ids = page_ids(bindparam("events_customer_id", type_=Integer()), limit,
+                       bindparam("events_before", type_=Integer()) if before is not None else None, key[3])
+        _PAGES[key] = select(AuditEvent).where(AuditEvent.id.in_(ids)).order_by(AuditEvent.id.desc())
+    return list(db.session.scalars(_PAGES[key], {"events_customer_id": customer_id, "events_before": before}))
 
 
 class Actors:

@@ -69,7 +69,7 @@ class ActivityPage:
 def activity_page(customer_id: int, group: str | None, before: int | None,
                   size: int = inventory.PAGE_SIZE) -> ActivityPage:
     """One page of the customer's activity log, newest first (keyset on the event id)."""
-    events = list(db.session.scalars(activity.customer_events(customer_id, size + 1, before, group)))
+    events = activity.customer_events(customer_id, size + 1, before, group)
     more = len(events) > size
     events = events[:size]
     return ActivityPage(events, events[-1].id if more else None,

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import url_for
 from flask_login import current_user
+
+from portal.web.links import page_url
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,14 @@ def visible_items() -> list[tuple[str, object, str]]:
     """(url, label, endpoint) for the signed-in person, in order."""
     if not current_user.is_authenticated:
         return []
-    return [(url_for(i.endpoint), i.label, i.endpoint)
-            for i in sorted(_items, key=lambda i: i.order) if AUDIENCES[i.audience]()]
+    allowed: dict[str, bool] = {}  # each audience is asked once, not once per entry
+    items = []
+    for item in sorted(_items, key=lambda i: i.order):
+        if item.audience not in allowed:
+            allowed[item.audience] = AUDIENCES[item.audience]()
+        if allowed[item.audience]:
+            items.append((page_url(item.endpoint), item.label, item.endpoint))
+    return items
 
 
 def init_app(app) -> None:

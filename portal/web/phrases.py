@@ -9,8 +9,10 @@ Babel's format_timedelta with a direction, so they need no case ("5 minut temu")
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
-from flask_babel import format_date, format_datetime, format_timedelta
+from babel import dates
+from flask_babel import format_timedelta, get_locale, get_timezone
 
 from portal.queues import COUNT_CAP, is_over
 from portal.web.i18n import _, ngettext
@@ -19,22 +21,38 @@ MOMENT = "d MMMM y, HH:mm"
 DAY = "d MMMM y"
 
 
+# A page shows tens of moments and Babel parses the pattern and walks the locale's data for each
+# (a tenth of a list page's CPU): the text is a pure function of (moment, language, zone), so it is
+# kept per process. Nothing personal is in the key beyond a timestamp; 4096 entries are ~1 MB.
+@lru_cache(maxsize=4096)
+def _moment_text(value: datetime, locale, tzinfo) -> str:
+    return dates.format_datetime(value, MOMENT, tzinfo=tzinfo, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _day_text(value: date, locale) -> str:
+    return dates.format_date(value, DAY, locale=locale)
+
+
 def moment(value: datetime | None) -> str:
     """A point in time as people read it: `30 listopada 2026, 16:40` (Europe/Warsaw)."""
     if value is None:
         return ""
     if value.tzinfo is None:  # the database keeps UTC
         value = value.replace(tzinfo=UTC)
-    return format_datetime(value, MOMENT)
+    return _moment_text(value, get_locale(), get_timezone())
 
 
 def day(value: date | datetime | None) -> str:
     """A calendar day: `30 listopada 2026`; a moment gives its day in Europe/Warsaw."""
     if value is None:
         return ""
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return format_date(value, DAY)
+    if isinstance(value, datetime):
+        # its day in the portal's zone (what Flask-Babel's format_date does with a moment)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        timezone = get_timezone()
+        value = timezone.normalize(value.astimezone(timezone)).date()
+    return _day_text(value, get_locale())
 
 
 def ago(then: datetime, now: datetime | None = None) -> str:

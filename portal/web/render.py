@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, make_response, render_template, request
+from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
 
 
@@ -23,7 +24,17 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
     return response
 
 
+def csrf_token() -> str:
+    """This request's signed CSRF token (Flask-WTF's `generate_csrf`, which keeps it in
+    `g.csrf_token` once made): a page asks for it in every form, and the look-ups before that cache
+    were most of its cost."""
+    token = g.get("csrf_token")
+    return token if token is not None else generate_csrf()
+
+
 def init_app(app) -> None:
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
     @app.after_request
     def whole_page_replaces_the_page(response):
         """A whole page answering a fragment request with 4xx/5xx (an error page, a form expired)

@@ -41,20 +41,25 @@ def init_app(app) -> None:
                 abort(400)
         return None
 
+    # the same on every response; a view may have set its own (e.g. a document's CSP or caching)
+    always = [("Content-Security-Policy", csp), ("X-Content-Type-Options", "nosniff"),
+              ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"),
+              ("Cross-Origin-Opener-Policy", "same-origin"), ("Cross-Origin-Resource-Policy", "same-origin"),
+              ("Permissions-Policy", "camera=(), microphone=(), geolocation=()")]
+
     @app.after_request
     def set_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # one pass over what is there, instead of one `setdefault` scan per header
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in always:
+            if name.lower() not in present:
+                headers.add(name, value)
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         if response.mimetype == "text/html":
             # pages hold personal data: never kept by shared caches or the back/forward cache
-            headers.setdefault("Cache-Control", "no-store")
+            if "cache-control" not in present:
+                headers.add("Cache-Control", "no-store")
             response.vary.add("HX-Request")
         return response
