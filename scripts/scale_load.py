@@ -8,16 +8,16 @@ At --scale 1 (the issue's figures): 1,000,000 customers with a contract and two 
 a few thousand correction and termination requests for the staff queues. --scale multiplies
 every figure (the skewed customer has 100,000 × scale recordings), so --scale 0.01 loads in seconds.
 
-The database is migrated by the project's own migrations (`flask db upgrade`), then filled with
-set-based SQL (INSERT ... SELECT generate_series), so the database's triggers (recording totals)
-and constraints apply as they would to the portal's own writes. The audit chain is the one
-exception: each event's HMAC covers the one before it, so the events are generated in order,
-sealed with `portal.audit._digest` under the configured PORTAL_AUDIT_KEY as they stream, and
-written with COPY in batches; `flask portal verify-audit` accepts the result. That step is the
-slow one: generating and sealing cost about 12 µs of Python per event (20 M: about 4 CPU-minutes),
-and COPY into a table with nine indexes about as much again in PostgreSQL; on the shared 2-core
-build machine (load 12) --scale 0.1 took 375 s for its 2 M events, so expect an hour or more for
---scale 1 there, and a fraction of that on a quiet machine. The rest is set-based and takes minutes.
+The database is migrated by the project's own migrations (`flask db upgrade`), then filled bare
+(scripts/scale_bulk.py): the big tables' indexes, keys and foreign keys are taken off and the
+recording-totals triggers disabled, the rows go in with set-based SQL (INSERT ... SELECT
+generate_series), then the totals are computed in one statement and every index and constraint
+is rebuilt from the DDL the migrations created (so each key and foreign key is still checked,
+once, over the whole table). The audit chain is the one part that needs Python: each event's
+HMAC covers the one before it, so the events are generated in order, sealed with the body
+`portal.audit._digest` hashes (checked against it on the first events) under the configured
+PORTAL_AUDIT_KEY, and streamed with one COPY FREEZE, in a thread alongside the set-based SQL.
+`flask portal verify-audit` accepts the result.
 
 Every step prints its wall time. Sign-in subjects of the generated people: customers
 `scale-customer-<id>`, authorized persons `scale-delegate-<n>`, issuer http://127.0.0.1:9400.
@@ -25,9 +25,11 @@ Every step prints its wall time. Sign-in subjects of the generated people: custo
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import re
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -37,21 +39,29 @@ from urllib.parse import urlsplit
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_bulk import bare_tables  # noqa: E402
 
 FULL = {"customers": 1_000_000, "recordings": 10_000_000, "big_customer_recordings": 100_000,
         "pending_access_requests": 200_000, "consent_events": 1_900_000, "audit_events": 20_000_000,
         "pending_corrections": 20_000, "open_terminations": 5_000}
 BIG_ROOMS = 20  # the skewed customer's recordings are spread over this many rooms
 ISSUER = "http://127.0.0.1:9400"
+# the tables filled here: loaded without their indexes and keys, which are rebuilt afterwards
+TABLES = ["customers", "contracts", "rooms", "recordings", "identities", "delegates", "access_requests",
+          "consent_events", "audit_events"]
+REBUILD_SETTINGS = ["SET maintenance_work_mem = '1GB'", "SET max_parallel_maintenance_workers = 2",
+                    "SET work_mem = '256MB'"]
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @contextmanager
 def step(name: str):
+    """Print the step's wall time when it ends (one line: the audit step runs alongside)."""
     began = time.perf_counter()
-    print(f"{name} …", end="", flush=True)
     yield
-    print(f" {time.perf_counter() - began:8.1f} s", flush=True)
+    print(f"{name} … {time.perf_counter() - began:8.1f} s", flush=True)
 
 
 def recreate(url: str) -> None:
@@ -109,10 +119,10 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
         # rooms 1..20 are the big customer's; then two per customer (2..c): ids 21 + 2(i-2) and 22 + 2(i-2)
         ("rooms", """
             INSERT INTO rooms (id, customer_id, key, name, kind)
-            SELECT i, 1, 'big-' || i, 'Sala ' || i, 'recorded_video' FROM generate_series(1, %(rooms)s) AS i
+            SELECT i, 1, 'big-' || i, 'Sala ' || i, 'recorded_video_room' FROM generate_series(1, %(rooms)s) AS i
             UNION ALL
             SELECT %(rooms)s + 2 * (i - 2) + k, i, 'room-' || k, CASE k WHEN 1 THEN 'Biuro' ELSE 'Magazyn' END,
-                   'recorded_video'
+                   'recorded_video_room'
             FROM generate_series(2, %(c)s) AS i, generate_series(1, 2) AS k"""),
         ("recordings of the big customer", """
             INSERT INTO recordings (room_id, key, title, started_at, duration_s, file, size_bytes, sha256)
@@ -184,59 +194,99 @@ KINDS = (("sign_in", {"provider": "mcx"}), ("contact_phone_changed", {}), ("data
          ("correction_requested", {"field": "last_name"}))
 
 
-def audit_rows(n: dict[str, int], key_id: str, key: bytes, head: tuple[int, str] | None):
-    """The events in chain order, each sealed over the one before it (portal.audit._digest)."""
-    from portal.audit import GENESIS, _digest
+NULL = "\\N"  # COPY text format's NULL
 
+
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def audit_lines(n: dict[str, int], key_id: str, key: bytes, first: int, count: int, prev: str):
+    """Yield (COPY text line, hash) for events first..first+count-1, each sealed over the one before.
+
+    The HMAC body is the one `portal.audit._digest` builds (a JSON list of the event's fields),
+    written out directly: json.dumps per event was most of the Python time. `check_digest`
+    compares the two on the first events of every run.
+    """
     c = n["customers"]
     active = c // 5
-    seq, prev = (head[0], head[1]) if head else (0, GENESIS)
-    # spread over the two years before now, one event every few seconds at full scale
-    step_us = max(1, int(2 * 365 * 86400 * 1e6 / n["audit_events"]))
+    step_us = max(1, int(2 * 365 * 86400 * 1e6 / n["audit_events"]))  # over two years
     payloads = {kind: json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
                 for kind, data in KINDS}
-    for i in range(n["audit_events"]):
-        seq += 1
-        at = START + timedelta(microseconds=i * step_us)
+    quoted = {kind: (_json(kind), _json(payloads[kind])) for kind in payloads}
+    key_json, digest = _json(key_id), hmac.digest
+    for i in range(first - 1, first - 1 + count):
+        seq = i + 1
+        iso = (START + timedelta(microseconds=i * step_us)).isoformat(timespec="microseconds")
         customer = 1 if i % 100 == 0 else 1 + (i * 2654435761) % c
         pick = i % 10
-        if pick < 6:  # sign-ins: most by customers, every fifth by an authorized person
+        if pick < 6:  # sign-ins: most by customers, every sixth by an authorized person
             kind = "sign_in"
             if pick == 5 and active:
-                person = 1 + (i // 10) % active
-                actor, customer = c + person, None
+                actor, customer = c + 1 + (i // 10) % active, None
             else:
                 actor = customer
         else:
             kind = KINDS[1 + pick % 3][0]
             actor = customer
-        data = payloads[kind]
-        digest = _digest(prev, seq, at, kind, actor, customer, data, key_id, key)
-        yield (seq, at.replace(tzinfo=None), kind, actor, customer, data, prev, digest, key_id)
-        prev = digest
+        kind_json, data_json = quoted[kind]
+        body = (f'["{prev}",{seq},"{iso}",{kind_json},{actor},'
+                f'{"null" if customer is None else customer},{data_json},{key_json}]')
+        hashed = digest(key, body.encode(), "sha256").hex()
+        # COPY text: the timestamp column is naive UTC (portal.db_types.UTCDateTime)
+        yield (f"{seq}\t{iso[:-6]}\t{kind}\t{actor}\t{NULL if customer is None else customer}\t"
+               f"{payloads[kind]}\t{prev}\t{hashed}\t{key_id}\n"), hashed
+        prev = hashed
 
 
-def fill_audit(conn: psycopg.Connection, n: dict[str, int], app, batch: int = 50_000) -> None:
-    key_id = app.config["AUDIT_KEY_ID"]
-    key = app.config["AUDIT_KEYS"][key_id]
-    head = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
-    written = 0
-    with step(f"  {'audit events (generated, sealed, COPY)':45}"):
-        rows = audit_rows(n, key_id, key, head)
-        while True:
-            with conn.cursor().copy("COPY audit_events (seq, at, kind, actor_identity_id, customer_id, data, "
-                                    "prev_hash, hash, key_id) FROM STDIN") as copy:
-                count = 0
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-                    if count == batch:
-                        break
-            conn.commit()
-            written += count
-            if count < batch:
-                break
-    print(f"    {written} events under audit key {key_id!r}")
+def check_digest(n: dict[str, int], key_id: str, key: bytes, count: int = 2000) -> None:
+    """The hand-written HMAC body must give portal.audit._digest's hash, or verify-audit would fail."""
+    from portal.audit import GENESIS, _digest
+
+    prev = GENESIS
+    for line, hashed in audit_lines(n, key_id, key, 1, min(count, n["audit_events"]), GENESIS):
+        seq, at, kind, actor, customer, data, _prev, _hash, _key = line.rstrip("\n").split("\t")
+        moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        expected = _digest(prev, int(seq), moment, kind, int(actor), None if customer == NULL else int(customer),
+                           data, key_id, key)
+        if expected != hashed:
+            raise SystemExit(f"audit event {seq}: the loader's hash differs from portal.audit._digest")
+        prev = hashed
+
+
+def fill_audit(url: str, n: dict[str, int], key_id: str, key: bytes, *, freeze: bool = False,
+               chunk: int = 20_000) -> None:
+    """All audit events in one transaction, by COPY. With `freeze` (the table bare, nothing
+    referencing it: scale_bulk.bare_tables) it is emptied first and the COPY is a COPY FREEZE,
+    which writes the rows frozen and all-visible, so VACUUM need not pass over them afterwards.
+    Raises SystemExit when the table already holds events (the chain would not follow them)."""
+    from portal.audit import GENESIS
+
+    began = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        if conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]:
+            raise SystemExit("audit_events is not empty; use --recreate")
+        if freeze:
+            conn.execute("TRUNCATE audit_events")
+        with conn.cursor().copy("COPY audit_events (seq, at, kind, actor_identity_id, customer_id, data, prev_hash, "
+                                f"hash, key_id) FROM STDIN{' WITH (FREEZE)' if freeze else ''}") as copy:
+            buffer = []
+            for line, _hashed in audit_lines(n, key_id, key, 1, n["audit_events"], GENESIS):
+                buffer.append(line)
+                if len(buffer) == chunk:
+                    copy.write("".join(buffer))
+                    buffer.clear()
+            copy.write("".join(buffer))
+        conn.commit()
+    print(f"  {'audit events (sealed, COPY)':45} … {time.perf_counter() - began:8.1f} s "
+          f"({n['audit_events']:,} events under audit key {key_id!r})", flush=True)
+
+
+def _catching(failed: list, function, *args, **kwargs) -> None:
+    try:
+        function(*args, **kwargs)
+    except BaseException as error:  # handed to the main thread, which raises it
+        failed.append(error)
 
 
 def main(argv=None) -> int:
@@ -254,15 +304,26 @@ def main(argv=None) -> int:
             recreate(url)
     with step(f"  {'flask db upgrade':45}"):
         app = migrate(url)
+    key_id = app.config["AUDIT_KEY_ID"]
+    key = app.config["AUDIT_KEYS"][key_id]
+    check_digest(n, key_id, key)
     with psycopg.connect(url) as conn:
         if conn.execute("SELECT count(*) FROM customers").fetchone()[0]:
             print("the database already holds customers; use --recreate", file=sys.stderr)
             return 2
-        fill(conn, n)
-        fill_audit(conn, n, app)
-        conn.autocommit = True
-        with step(f"  {'VACUUM ANALYZE':45}"):
-            conn.execute("VACUUM ANALYZE")
+    with bare_tables(url, TABLES, REBUILD_SETTINGS):
+        # the audit chain is Python (HMACs) while the rest is PostgreSQL: they run side by side
+        failed: list[BaseException] = []
+        audit = threading.Thread(target=_catching, args=(failed, fill_audit, url, n, key_id, key),
+                                 kwargs={"freeze": True})
+        audit.start()
+        with psycopg.connect(url) as conn:
+            fill(conn, n)
+        audit.join()
+        if failed:
+            raise failed[0]
+    with psycopg.connect(url, autocommit=True) as conn, step(f"  {'VACUUM ANALYZE':45}"):
+        conn.execute("VACUUM ANALYZE")
     print(f"total {time.perf_counter() - total:.1f} s")
     return 0
 

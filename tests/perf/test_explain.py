@@ -58,7 +58,9 @@ def scale_app(database_url, tmp_path_factory):
     with app.app_context():
         with psycopg.connect(database_url) as conn:
             loader.fill(conn, VOLUMES)
-            loader.fill_audit(conn, VOLUMES, app)
+        key_id = app.config["AUDIT_KEY_ID"]
+        loader.fill_audit(database_url, VOLUMES, key_id, app.config["AUDIT_KEYS"][key_id])
+        with psycopg.connect(database_url) as conn:
             conn.autocommit = True
             # as autovacuum leaves an insert-mostly table: analysed, its visibility map set
             conn.execute("VACUUM ANALYZE")
