@@ -25,14 +25,11 @@ Every step prints its wall time. Sign-in subjects of the generated people: custo
 from __future__ import annotations
 
 import argparse
-import hmac
-import json
 import re
 import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,6 +38,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from scale_audit import START, check_digest, fill_audit  # noqa: E402
 from scale_bulk import bare_tables  # noqa: E402
 
 FULL = {"customers": 1_000_000, "recordings": 10_000_000, "big_customer_recordings": 100_000,
@@ -53,7 +51,6 @@ TABLES = ["customers", "contracts", "rooms", "recordings", "identities", "delega
           "consent_events", "audit_events"]
 REBUILD_SETTINGS = ["SET maintenance_work_mem = '1GB'", "SET max_parallel_maintenance_workers = 2",
                     "SET work_mem = '256MB'"]
-START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @contextmanager
@@ -95,6 +92,11 @@ def counts(scale: float) -> dict[str, int]:
     return n
 
 
+DELEGATE_ROOMS = """
+    INSERT INTO delegate_rooms (delegate_id, room_id)
+    SELECT d.id, r.id FROM delegates d JOIN rooms r ON r.customer_id = d.customer_id WHERE d.status = 'active'"""
+
+
 def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
     """Everything but the audit events, set-based. Customer 1 is the skewed one."""
     c = n["customers"]
@@ -109,7 +111,9 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
         ("customers", """
             INSERT INTO customers (id, number, kind, first_name, last_name, email, street, postal_code, city,
                                    country, preferred_language, created_at, updated_at)
-            SELECT i, 'MCX-' || lpad(i::text, 6, '0'), 'person', 'Klient', 'Numer' || i,
+            -- lpad cuts longer strings: customer 1,000,000 is MCX-1000000, not a second MCX-100000
+            SELECT i, 'MCX-' || CASE WHEN i < 1000000 THEN lpad(i::text, 6, '0') ELSE i::text END, 'person',
+                   'Klient', 'Numer' || i,
                    'klient' || i || '@example.test', 'ul. Testowa ' || i, '00-' || lpad((i % 1000)::text, 3, '0'),
                    'Warszawa', 'PL', 'pl', %(start)s, %(start)s
             FROM generate_series(1, %(c)s) AS i"""),
@@ -145,8 +149,10 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
                    'Osoba ' || k, NULL, %(start)s, %(start)s FROM generate_series(1, %(active)s) AS k"""),
         ("authorized persons", """
             INSERT INTO delegates (customer_id, name, email, recordings, status, source, identity_id, created_at)
-            SELECT 5 * (k - 1) + 1, 'Osoba ' || k, 'osoba' || k || '@example.test', k % 2 = 0, 'active',
+            SELECT 5 * (k - 1) + 1, 'Osoba ' || k, 'osoba' || k || '@example.test', k % 2 = 1, 'active',
                    'order_form', %(c)s + k, %(start)s FROM generate_series(1, %(active)s) AS k"""),
+        # their scope: every room of their customer (the big customer's person sees all 100,000 recordings)
+        ("authorized persons' rooms", DELEGATE_ROOMS),
         ("access requests waiting for a moderator", """
             WITH persons AS (
                 INSERT INTO delegates (customer_id, name, email, recordings, status, source, created_at)
@@ -187,99 +193,6 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
         for table in ("customers", "contracts", "rooms", "identities"):
             conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         conn.commit()
-
-
-# activity-log kinds the generated events use, with details as the portal writes them
-KINDS = (("sign_in", {"provider": "mcx"}), ("contact_phone_changed", {}), ("data_exported", {"format": "json"}),
-         ("correction_requested", {"field": "last_name"}))
-
-
-NULL = "\\N"  # COPY text format's NULL
-
-
-def _json(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def audit_lines(n: dict[str, int], key_id: str, key: bytes, first: int, count: int, prev: str):
-    """Yield (COPY text line, hash) for events first..first+count-1, each sealed over the one before.
-
-    The HMAC body is the one `portal.audit._digest` builds (a JSON list of the event's fields),
-    written out directly: json.dumps per event was most of the Python time. `check_digest`
-    compares the two on the first events of every run.
-    """
-    c = n["customers"]
-    active = c // 5
-    step_us = max(1, int(2 * 365 * 86400 * 1e6 / n["audit_events"]))  # over two years
-    payloads = {kind: json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                for kind, data in KINDS}
-    quoted = {kind: (_json(kind), _json(payloads[kind])) for kind in payloads}
-    key_json, digest = _json(key_id), hmac.digest
-    for i in range(first - 1, first - 1 + count):
-        seq = i + 1
-        iso = (START + timedelta(microseconds=i * step_us)).isoformat(timespec="microseconds")
-        customer = 1 if i % 100 == 0 else 1 + (i * 2654435761) % c
-        pick = i % 10
-        if pick < 6:  # sign-ins: most by customers, every sixth by an authorized person
-            kind = "sign_in"
-            if pick == 5 and active:
-                actor, customer = c + 1 + (i // 10) % active, None
-            else:
-                actor = customer
-        else:
-            kind = KINDS[1 + pick % 3][0]
-            actor = customer
-        kind_json, data_json = quoted[kind]
-        body = (f'["{prev}",{seq},"{iso}",{kind_json},{actor},'
-                f'{"null" if customer is None else customer},{data_json},{key_json}]')
-        hashed = digest(key, body.encode(), "sha256").hex()
-        # COPY text: the timestamp column is naive UTC (portal.db_types.UTCDateTime)
-        yield (f"{seq}\t{iso[:-6]}\t{kind}\t{actor}\t{NULL if customer is None else customer}\t"
-               f"{payloads[kind]}\t{prev}\t{hashed}\t{key_id}\n"), hashed
-        prev = hashed
-
-
-def check_digest(n: dict[str, int], key_id: str, key: bytes, count: int = 2000) -> None:
-    """The hand-written HMAC body must give portal.audit._digest's hash, or verify-audit would fail."""
-    from portal.audit import GENESIS, _digest
-
-    prev = GENESIS
-    for line, hashed in audit_lines(n, key_id, key, 1, min(count, n["audit_events"]), GENESIS):
-        seq, at, kind, actor, customer, data, _prev, _hash, _key = line.rstrip("\n").split("\t")
-        moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
-        expected = _digest(prev, int(seq), moment, kind, int(actor), None if customer == NULL else int(customer),
-                           data, key_id, key)
-        if expected != hashed:
-            raise SystemExit(f"audit event {seq}: the loader's hash differs from portal.audit._digest")
-        prev = hashed
-
-
-def fill_audit(url: str, n: dict[str, int], key_id: str, key: bytes, *, freeze: bool = False,
-               chunk: int = 20_000) -> None:
-    """All audit events in one transaction, by COPY. With `freeze` (the table bare, nothing
-    referencing it: scale_bulk.bare_tables) it is emptied first and the COPY is a COPY FREEZE,
-    which writes the rows frozen and all-visible, so VACUUM need not pass over them afterwards.
-    Raises SystemExit when the table already holds events (the chain would not follow them)."""
-    from portal.audit import GENESIS
-
-    began = time.perf_counter()
-    with psycopg.connect(url) as conn:
-        if conn.execute("SELECT count(*) FROM audit_events").fetchone()[0]:
-            raise SystemExit("audit_events is not empty; use --recreate")
-        if freeze:
-            conn.execute("TRUNCATE audit_events")
-        with conn.cursor().copy("COPY audit_events (seq, at, kind, actor_identity_id, customer_id, data, prev_hash, "
-                                f"hash, key_id) FROM STDIN{' WITH (FREEZE)' if freeze else ''}") as copy:
-            buffer = []
-            for line, _hashed in audit_lines(n, key_id, key, 1, n["audit_events"], GENESIS):
-                buffer.append(line)
-                if len(buffer) == chunk:
-                    copy.write("".join(buffer))
-                    buffer.clear()
-            copy.write("".join(buffer))
-        conn.commit()
-    print(f"  {'audit events (sealed, COPY)':45} … {time.perf_counter() - began:8.1f} s "
-          f"({n['audit_events']:,} events under audit key {key_id!r})", flush=True)
 
 
 def _catching(failed: list, function, *args, **kwargs) -> None:
