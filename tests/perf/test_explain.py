@@ -201,6 +201,22 @@ def test_data_page_other_lists(explained):
     assert_bounded(plans, max_rows=100)
 
 
+def test_rooms_page_reads_each_rooms_newest_recordings(explained):
+    from portal.customers.models import Recording, Room
+    from portal.people.access import ROOM_PREVIEW, newest_recordings
+
+    rooms = set(db.session.scalars(select(Room.id).where(Room.customer_id == BIG_CUSTOMER)))
+    with explained() as plans:
+        shown = newest_recordings(rooms, ROOM_PREVIEW + 1)
+    for room_id in rooms:
+        newest = list(db.session.scalars(select(Recording.id).where(Recording.room_id == room_id)
+                                          .order_by(Recording.started_at.desc(), Recording.id.desc())
+                                          .limit(ROOM_PREVIEW + 1)))
+        assert [r.id for r in shown[room_id]] == newest
+    # 20 rooms, each giving at most a preview + 1 (ranking every recording read all 2,000)
+    assert_bounded(plans, max_rows=len(rooms) * (ROOM_PREVIEW + 1))
+
+
 def test_account_home_and_termination_page_counters(explained):
     from portal.account.services import owned_account
     from portal.auth.models import Identity
