@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,19 +53,49 @@ class RoundTrips:
         requests.Session.send = send
 
 
-def one_sign_in(client, provider, trips: RoundTrips, claims: dict) -> tuple[float, float]:
-    """(callback ms, provider round-trip ms inside it) of one complete sign-in."""
+def one_sign_in(client, provider, trips: RoundTrips, claims: dict) -> tuple[float, float, float]:
+    """(callback ms, provider round-trip ms inside it, the callback's CPU ms in this thread) of one
+    complete sign-in. The CPU time is what the machine's other load does not add to."""
     provider.set_user(claims)
     start = client.get("/auth/login?provider=mcx")
     answer = requests.post(start.headers["Location"], data={"sub": claims["sub"]}, allow_redirects=False, timeout=10)
     callback = urlsplit(answer.headers["Location"])
     trips.seconds = 0.0
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.thread_time()
     response = client.get(f"{callback.path}?{callback.query}")
-    took = time.perf_counter() - began
+    took, cpu = time.perf_counter() - began, time.thread_time() - cpu
     if response.status_code != 302:
         raise SystemExit(f"sign-in of {claims['sub']} answered {response.status_code}")
-    return took * 1000, trips.seconds * 1000
+    return took * 1000, trips.seconds * 1000, cpu * 1000
+
+
+class Statements:
+    """The SQL one callback runs, for EXPLAIN ANALYZE afterwards: the database's share, which the
+    machine's load does not blur as it blurs wall times."""
+
+    def __init__(self, engine):
+        self.engine, self.caught = engine, []
+
+    def _catch(self, conn, cursor, statement, parameters, *rest):
+        self.caught.append((statement, parameters))
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._catch)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._catch)
+
+    def explained_ms(self) -> tuple[int, int, float]:
+        """(statements, of which SELECTs, summed server execution ms of the SELECTs, best of 3)."""
+        selects = [(s, p) for s, p in self.caught if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+        total = 0.0
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            for statement, parameters in selects:
+                total += min(cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                             .fetchone()[0][0]["Execution Time"] for _ in range(3))
+        return len(self.caught), len(selects), total
 
 
 def main(argv=None) -> int:
@@ -94,30 +125,39 @@ def main(argv=None) -> int:
         "newcomer, customer's e-mail (linked)": lambda i: {"sub": f"bench-{tag}-c{i}", "email_verified": True,
                                                            "email": f"klient{args.customer + i}@example.test"},
     }
-    results = {}
+    results, plans = {}, {}
+    with app.app_context():
+        engine = db.engine
     try:
         for name, claims in cases.items():
             client = app.test_client()
             one_sign_in(client, provider, trips, claims(-1))  # warm-up: discovery, JWKS, caches
             samples = []
-            for i in range(args.runs):
-                client = app.test_client()
-                samples.append(one_sign_in(client, provider, trips, claims(i)))
+            for i in range(args.runs - 1):
+                samples.append(one_sign_in(app.test_client(), provider, trips, claims(i)))
+            with Statements(engine) as statements:  # the last run's SQL, explained below
+                samples.append(one_sign_in(app.test_client(), provider, trips, claims(args.runs - 1)))
             results[name] = samples
+            plans[name] = statements.explained_ms()
     finally:
         provider.stop()
-        with app.app_context():
-            db.engine.dispose()
+        engine.dispose()
 
     def pct(values, q):
         return statistics.quantiles(values, n=100)[q - 1]
 
     print(f"\nsign-in callback, {args.runs} runs per case, ms (portal = callback − provider round trips)")
-    print(f"{'case':38} {'portal p50':>10} {'p95':>7} {'max':>7} {'provider p50':>12} {'callback p95':>12}")
+    print(f"{'case':38} {'portal p50':>10} {'p95':>7} {'max':>7} {'CPU p50':>7} {'p95':>6} {'provider p50':>12} "
+          f"{'SQL':>4} {'SELECT ms':>9}")
     for name, samples in results.items():
-        portal = [total - trip for total, trip in samples]
-        print(f"{name:38} {pct(portal, 50):10.1f} {pct(portal, 95):7.1f} {max(portal):7.1f} "
-              f"{pct([t for _, t in samples], 50):12.1f} {pct([t for t, _ in samples], 95):12.1f}")
+        portal = [total - trip for total, trip, _cpu in samples]
+        count, selects, server_ms = plans[name]
+        cpu = [c for _t, _p, c in samples]
+        print(f"{name:38} {pct(portal, 50):10.1f} {pct(portal, 95):7.1f} {max(portal):7.1f} {pct(cpu, 50):7.1f} "
+              f"{pct(cpu, 95):6.1f} {pct([p for _t, p, _c in samples], 50):12.1f} {count:4} {server_ms:9.2f}")
+    print("(CPU: the callback's CPU time in the portal's thread, its HTTP client's part of the round trips "
+          "included; SQL: statements of one sign-in; SELECT ms: PostgreSQL's execution time of its SELECTs, summed, "
+          "best of 3 each)")
     return 0
 
 
