@@ -27,6 +27,7 @@ def _where(sql: str) -> dict:
 
 PENDING_ACCESS = f"status = '{AccessRequestStatus.PENDING.value}'"
 PENDING_CORRECTION = f"status = '{CorrectionStatus.PENDING.value}'"
+LIVE_RECORDING = "deletion_receipt_id IS NULL"  # portal.people.access.live_recordings()
 OPEN_TERMINATION = "status IN (" + ", ".join(f"'{s.value}'" for s in OPEN_STATUSES) + ")"
 
 INDEXES = (
@@ -35,6 +36,11 @@ INDEXES = (
     Index("ix_audit_events_actor_kind_keyset", AuditEvent.actor_identity_id, AuditEvent.kind, AuditEvent.id),
     # the data page's recordings, oldest first by id, read room by room
     Index("ix_recordings_room_keyset", Recording.room_id, Recording.id),
+    # the rooms pages: each room's newest live recordings, read backwards from the end of the room's
+    # range without visiting the table (index-only); without the predicate the planner, expecting a
+    # room's average few recordings, may read all of a big room's and sort them (migration 0016)
+    Index("ix_recordings_room_live", Recording.room_id, Recording.started_at, Recording.id,
+          **_where(LIVE_RECORDING)),
     # the open queues: only the open rows are in them, in the queue's order
     Index("ix_access_requests_pending", AccessRequest.created_at, AccessRequest.id, **_where(PENDING_ACCESS)),
     Index("ix_correction_requests_pending", CorrectionRequest.id, **_where(PENDING_CORRECTION)),

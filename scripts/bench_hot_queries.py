@@ -3,7 +3,7 @@
     .venv/bin/python scripts/bench_hot_queries.py postgresql://postgres@127.0.0.1:5432/portal_scale
 
 "before" runs the SQL the portal ran until issue 15 (its OR query, its counts over all rows), in a
-transaction that drops the indexes of migration 0010 and puts back the index on recordings(room_id),
+transaction that drops the indexes of migrations 0010 and 0016 and puts back the index on recordings(room_id),
 then rolls back; "after" runs today's service functions and EXPLAIN ANALYZEs every SELECT they issue,
 in the same run, on the same data. Each figure is the best of three runs of PostgreSQL's
 "Execution Time" (server time, no network, no Python), in milliseconds, summed over a function's queries.
@@ -26,7 +26,7 @@ DROP INDEX ix_audit_events_customer_keyset; DROP INDEX ix_audit_events_actor_kin
 CREATE INDEX ix_recordings_room_id_bench ON recordings (room_id); DROP INDEX ix_recordings_room_keyset;
 DROP INDEX ix_access_requests_pending; DROP INDEX ix_correction_requests_pending;
 DROP INDEX ix_termination_requests_open; DROP INDEX ix_customers_email_lower;
-DROP INDEX ix_delegates_email_lower; DROP INDEX ix_staff_roles_email_lower;
+DROP INDEX ix_delegates_email_lower; DROP INDEX ix_staff_roles_email_lower; DROP INDEX ix_recordings_room_live;
 """
 
 # main before issue 15 (portal/transparency/activity.py belongs_to, as SQLAlchemy rendered it: the
@@ -44,6 +44,13 @@ OLD_RECORDINGS_PAGE = """
 SELECT recordings.id, rooms.name, recordings.title, recordings.started_at, recordings.duration_s, recordings.size_bytes,
        recordings.sha256 FROM recordings JOIN rooms ON rooms.id = recordings.room_id WHERE rooms.customer_id = :c
 ORDER BY recordings.id LIMIT 21"""
+# the rooms page until the full-scale run: a window ranking every recording of the rooms
+OLD_ROOMS_NEWEST = """
+SELECT recordings.* FROM recordings JOIN (SELECT recordings.id AS id, row_number() OVER (PARTITION BY recordings.room_id
+  ORDER BY recordings.started_at DESC, recordings.id DESC) AS position FROM recordings
+  WHERE recordings.room_id IN (SELECT rooms.id FROM rooms WHERE rooms.customer_id = :c)
+  AND recordings.deletion_receipt_id IS NULL) AS ranked ON ranked.id = recordings.id
+WHERE ranked.position <= 11 ORDER BY recordings.room_id, recordings.started_at DESC, recordings.id DESC"""
 OLD_COUNTERS = """
 SELECT count(recordings.id), coalesce(sum(recordings.size_bytes), 0) FROM recordings JOIN rooms ON rooms.id = recordings.room_id
 WHERE rooms.customer_id = :c"""
@@ -108,6 +115,8 @@ def main(argv=None) -> int:
         from portal.audit import AuditEvent
         from portal.auth import services as auth
         from portal.auth.models import Identity
+        from portal.customers.models import Room
+        from portal.people.access import ROOM_PREVIEW, newest_recordings
         from portal.people.moderation import QueueFilters, pending_queue
         from portal.termination.services import consequences, staff_queue
         from portal.transparency import inventory, services
@@ -135,6 +144,10 @@ def main(argv=None) -> int:
              lambda conn: old_ms(conn, OLD_ACTIVITY.format(extra="", limit=""), c=TYPICAL)),
             ("data page, first 20 recordings (big)", lambda: inventory.page("recordings", BIG),
              lambda conn: old_ms(conn, OLD_RECORDINGS_PAGE, c=BIG)),
+            ("rooms page, newest of each room (big)",
+             lambda: newest_recordings(set(db.session.scalars(select(Room.id).where(Room.customer_id == BIG))),
+                                       ROOM_PREVIEW + 1),
+             lambda conn: old_ms(conn, OLD_ROOMS_NEWEST, c=BIG)),
             ("account home + termination counters (big)",
              lambda: consequences(owned_account(owner).customer, owner.created_at.date()),
              lambda conn: 2 * old_ms(conn, OLD_COUNTERS, c=BIG)),

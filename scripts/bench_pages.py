@@ -9,8 +9,10 @@ Both apps run under gunicorn with the project's gunicorn.conf.py (gthread, same 
 threads) in the same run; `wrk` (Debian package `wrk`) loads one page at a time. Per page it
 prints requests/s, that figure as a share of Fortunes' requests/s (Fortunes measured right
 before each page, since the machine's load changes during a run), p50/p95/p99 server time (gunicorn's access-log request time,
-%(D)s) and the SQL statements one request runs (counted in-process with a before_cursor_execute
-listener, on the same database and session).
+%(D)s), the SQL statements one request runs and, in-process (cursor-execute listeners, on the same
+database and session), the median time a request waits on the database beside its whole time.
+At scale, use few connections (`--connections 1`) so that the times are the page's, not queueing;
+`--first-byte-runs N` also times the export's first byte.
 
 Signing in: the typical customer, one of their delegates and the two staff roles. A person the
 database already links to an identity gets a server-side session for it (what a sign-in opens);
@@ -54,6 +56,8 @@ PAGES = {
     "moderator": ["/staff/requests"],
     "privacy_officer": ["/staff/terminations"],
 }
+
+EXPORT = "/account/export.json"  # streamed: timed to its first byte (--first-byte-runs)
 
 
 def free_port() -> int:
@@ -159,8 +163,12 @@ def _sign_in_through_provider(app, provider, who: str, email: str) -> str:
     return f"{name}={client.get_cookie(name).value}"
 
 
-def count_statements(cookies: dict[str, str]) -> dict[tuple[str, str], int]:
-    """(role, page) → SQL statements of one request (after a first one warmed the caches)."""
+def count_statements(cookies: dict[str, str], repeats: int = 5) -> dict[tuple[str, str], tuple]:
+    """(role, page) → (SQL statements of one request, median ms waiting on SQL, median ms of the
+    whole request, median CPU ms of the request's thread, PostgreSQL's execution ms of its SELECTs)
+    in-process, one request at a time (after a first one warmed the caches): what of a page's time
+    is the database's at this data size, and what is Python's. The CPU and execution times are the
+    figures the machine's other load blurs least. Execution times are PostgreSQL's only (0 on SQLite)."""
     from sqlalchemy import event
 
     from portal import create_app
@@ -168,10 +176,20 @@ def count_statements(cookies: dict[str, str]) -> dict[tuple[str, str], int]:
 
     app = create_app()
     counts = {}
-    statements: list[str] = []
+    statements: list[tuple[str, object]] = []
+    waited = [0.0]
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def before(conn, cursor, statement, parameters, *rest):
+        statements.append((statement, parameters))
+        conn.info["began"] = time.perf_counter()
+
+    def after(conn, *rest):
+        waited[0] += time.perf_counter() - conn.info.pop("began")
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     # each request in its own application context, as in the server (no `g` or session shared)
     client = app.test_client(use_cookies=False)  # the Cookie header given is the session
     for who, pages in PAGES.items():
@@ -180,11 +198,35 @@ def count_statements(cookies: dict[str, str]) -> dict[tuple[str, str], int]:
         for page in pages:
             headers = {"Cookie": cookies[who], "User-Agent": USER_AGENT}
             client.get(page, headers=headers)
-            statements.clear()
-            response = client.get(page, headers=headers)
-            counts[(who, page)] = len(statements) if response.status_code == 200 else -response.status_code
+            sql, total, cpu = [], [], []
+            for _ in range(repeats):
+                statements.clear()
+                waited[0] = 0.0
+                began, thread = time.perf_counter(), time.thread_time()
+                response = client.get(page, headers=headers)
+                cpu.append((time.thread_time() - thread) * 1000)
+                total.append((time.perf_counter() - began) * 1000)
+                sql.append(waited[0] * 1000)
+            counts[(who, page)] = (len(statements) if response.status_code == 200 else -response.status_code,
+                                   statistics.median(sql), statistics.median(total), statistics.median(cpu),
+                                   _executed_ms(engine, statements))
     engine.dispose()
     return counts
+
+
+def _executed_ms(engine, statements) -> float:
+    """PostgreSQL's execution time of the SELECTs among `statements`, summed (best of 3 each)."""
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    total = 0.0
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        for statement, parameters in list(statements):
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+                total += min(cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+                             .fetchone()[0][0]["Execution Time"] for _ in range(3))
+        conn.rollback()
+    return total
 
 
 class Server:
@@ -262,6 +304,22 @@ def load(server: Server, path: str, cookie: str | None, args) -> dict:
     return {"rate": rate, "p50": pct(50), "p95": pct(95), "p99": pct(99), "non200": others}
 
 
+def first_byte(server: Server, path: str, cookie: str, runs: int) -> dict:
+    """Sequential streamed requests: ms until the first byte of the body (the client's clock:
+    gunicorn logs a streamed answer's time when the last byte is sent), p50/p95/p99."""
+    times = []
+    for _ in range(runs + 1):
+        began = time.perf_counter()
+        with requests.get(server.url + path, headers={"Cookie": cookie}, stream=True, timeout=60) as answer:
+            if answer.status_code != 200:
+                raise SystemExit(f"{path} answered {answer.status_code}")
+            next(answer.iter_content(1))
+            times.append((time.perf_counter() - began) * 1000)
+    times = times[1:]  # the first one warms the worker
+    cuts = statistics.quantiles(times, n=100)
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "runs": runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="the portal's database (default: a temporary SQLite with the demo data)")
@@ -270,6 +328,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per page (default 5)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--first-byte-runs", type=int, default=0,
+                        help="also time the export's first byte over this many requests (each one is audited)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -302,6 +362,8 @@ def main() -> None:
             for page in pages:
                 reference.append(load(fortunes, "/fortunes", None, args))
                 results[(who, page)] = {**load(portal, page, cookies[who], args), "fortunes": reference[-1]["rate"]}
+        exported = first_byte(portal, EXPORT, cookies["customer"], args.first_byte_runs) \
+            if args.first_byte_runs else None
     finally:
         portal.stop()
         fortunes.stop()
@@ -309,10 +371,18 @@ def main() -> None:
     print(f"\nFortunes: {statistics.mean(rates):.0f} req/s on average ({min(rates):.0f}-{max(rates):.0f}), "
           f"p50 {statistics.mean(r['p50'] for r in reference):.1f} ms, "
           f"p95 {statistics.mean(r['p95'] for r in reference):.1f} ms, 1 SQL statement")
-    print(f"{'page':36} {'req/s':>8} {'Fortunes':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'SQL':>4}")
+    print(f"{'page':36} {'req/s':>8} {'Fortunes':>8} {'ratio':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+          f"{'SQL':>4} {'SQL ms':>6} {'in-proc':>7} {'CPU ms':>6} {'PG ms':>6}")
     for (who, page), r in results.items():
+        count, sql_ms, inproc_ms, cpu_ms, pg_ms = statements.get((who, page), (0, 0.0, 0.0, 0.0, 0.0))
         print(f"{who + ' ' + page:36} {r['rate']:8.0f} {r['fortunes']:8.0f} {r['rate'] / r['fortunes']:6.2f} "
-              f"{r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {statements.get((who, page), 0):4}")
+              f"{r['p50']:7.1f} {r['p95']:7.1f} {r['p99']:7.1f} {count:4} {sql_ms:6.1f} {inproc_ms:7.1f} "
+              f"{cpu_ms:6.1f} {pg_ms:6.2f}")
+    print("(in-process, median of 5 requests one at a time: SQL ms waiting on the database, in-proc the whole "
+          "request, CPU ms its thread's CPU time; PG ms: PostgreSQL's execution time of its SELECTs, best of 3)")
+    if exported:
+        print(f"{'customer ' + EXPORT + ' (first byte)':36} {'':>8} {'':>8} {'':>6} {exported['p50']:7.1f} "
+              f"{exported['p95']:7.1f} {exported['p99']:7.1f}   ({exported['runs']} sequential requests)")
     shutil.rmtree(workdir, ignore_errors=True)
 
 

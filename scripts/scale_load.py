@@ -8,16 +8,16 @@ At --scale 1 (the issue's figures): 1,000,000 customers with a contract and two 
 a few thousand correction and termination requests for the staff queues. --scale multiplies
 every figure (the skewed customer has 100,000 × scale recordings), so --scale 0.01 loads in seconds.
 
-The database is migrated by the project's own migrations (`flask db upgrade`), then filled with
-set-based SQL (INSERT ... SELECT generate_series), so the database's triggers (recording totals)
-and constraints apply as they would to the portal's own writes. The audit chain is the one
-exception: each event's HMAC covers the one before it, so the events are generated in order,
-sealed with `portal.audit._digest` under the configured PORTAL_AUDIT_KEY as they stream, and
-written with COPY in batches; `flask portal verify-audit` accepts the result. That step is the
-slow one: generating and sealing cost about 12 µs of Python per event (20 M: about 4 CPU-minutes),
-and COPY into a table with nine indexes about as much again in PostgreSQL; on the shared 2-core
-build machine (load 12) --scale 0.1 took 375 s for its 2 M events, so expect an hour or more for
---scale 1 there, and a fraction of that on a quiet machine. The rest is set-based and takes minutes.
+The database is migrated by the project's own migrations (`flask db upgrade`), then filled bare
+(scripts/scale_bulk.py): the big tables' indexes, keys and foreign keys are taken off and the
+recording-totals triggers disabled; the rows go in by set-based SQL (INSERT ... SELECT
+generate_series); then the totals are computed in one statement and every index and constraint is
+rebuilt from the DDL the migrations created, so each key and foreign key is still checked, once,
+over the whole table. The audit chain is the one part that needs Python: each event's HMAC covers
+the one before it, so the events are generated in order and sealed under the configured
+PORTAL_AUDIT_KEY (scripts/scale_audit.py), streamed by one COPY FREEZE in a thread beside the
+set-based SQL; `flask portal verify-audit` accepts the result. --scale 1 loads in about 17 minutes
+on the shared 2-core build machine (README, "At the issue's full volumes"), --scale 0.01 in 10 s.
 
 Every step prints its wall time. Sign-in subjects of the generated people: customers
 `scale-customer-<id>`, authorized persons `scale-delegate-<n>`, issuer http://127.0.0.1:9400.
@@ -25,33 +25,40 @@ Every step prints its wall time. Sign-in subjects of the generated people: custo
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
+import threading
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_audit import START, check_digest, fill_audit  # noqa: E402
+from scale_bulk import bare_tables  # noqa: E402
 
 FULL = {"customers": 1_000_000, "recordings": 10_000_000, "big_customer_recordings": 100_000,
         "pending_access_requests": 200_000, "consent_events": 1_900_000, "audit_events": 20_000_000,
         "pending_corrections": 20_000, "open_terminations": 5_000}
 BIG_ROOMS = 20  # the skewed customer's recordings are spread over this many rooms
 ISSUER = "http://127.0.0.1:9400"
-START = datetime(2024, 1, 1, tzinfo=UTC)
+# the tables filled here: loaded without their indexes and keys, which are rebuilt afterwards
+TABLES = ["customers", "contracts", "rooms", "recordings", "identities", "delegates", "access_requests",
+          "consent_events", "audit_events"]
+REBUILD_SETTINGS = ["SET maintenance_work_mem = '1GB'", "SET max_parallel_maintenance_workers = 2",
+                    "SET work_mem = '256MB'"]
 
 
 @contextmanager
 def step(name: str):
+    """Print the step's wall time when it ends (one line: the audit step runs alongside)."""
     began = time.perf_counter()
-    print(f"{name} …", end="", flush=True)
     yield
-    print(f" {time.perf_counter() - began:8.1f} s", flush=True)
+    print(f"{name} … {time.perf_counter() - began:8.1f} s", flush=True)
 
 
 def recreate(url: str) -> None:
@@ -85,6 +92,11 @@ def counts(scale: float) -> dict[str, int]:
     return n
 
 
+DELEGATE_ROOMS = """
+    INSERT INTO delegate_rooms (delegate_id, room_id)
+    SELECT d.id, r.id FROM delegates d JOIN rooms r ON r.customer_id = d.customer_id WHERE d.status = 'active'"""
+
+
 def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
     """Everything but the audit events, set-based. Customer 1 is the skewed one."""
     c = n["customers"]
@@ -99,7 +111,9 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
         ("customers", """
             INSERT INTO customers (id, number, kind, first_name, last_name, email, street, postal_code, city,
                                    country, preferred_language, created_at, updated_at)
-            SELECT i, 'MCX-' || lpad(i::text, 6, '0'), 'person', 'Klient', 'Numer' || i,
+            -- lpad cuts longer strings: customer 1,000,000 is MCX-1000000, not a second MCX-100000
+            SELECT i, 'MCX-' || CASE WHEN i < 1000000 THEN lpad(i::text, 6, '0') ELSE i::text END, 'person',
+                   'Klient', 'Numer' || i,
                    'klient' || i || '@example.test', 'ul. Testowa ' || i, '00-' || lpad((i % 1000)::text, 3, '0'),
                    'Warszawa', 'PL', 'pl', %(start)s, %(start)s
             FROM generate_series(1, %(c)s) AS i"""),
@@ -109,10 +123,10 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
         # rooms 1..20 are the big customer's; then two per customer (2..c): ids 21 + 2(i-2) and 22 + 2(i-2)
         ("rooms", """
             INSERT INTO rooms (id, customer_id, key, name, kind)
-            SELECT i, 1, 'big-' || i, 'Sala ' || i, 'recorded_video' FROM generate_series(1, %(rooms)s) AS i
+            SELECT i, 1, 'big-' || i, 'Sala ' || i, 'recorded_video_room' FROM generate_series(1, %(rooms)s) AS i
             UNION ALL
             SELECT %(rooms)s + 2 * (i - 2) + k, i, 'room-' || k, CASE k WHEN 1 THEN 'Biuro' ELSE 'Magazyn' END,
-                   'recorded_video'
+                   'recorded_video_room'
             FROM generate_series(2, %(c)s) AS i, generate_series(1, 2) AS k"""),
         ("recordings of the big customer", """
             INSERT INTO recordings (room_id, key, title, started_at, duration_s, file, size_bytes, sha256)
@@ -135,8 +149,10 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
                    'Osoba ' || k, NULL, %(start)s, %(start)s FROM generate_series(1, %(active)s) AS k"""),
         ("authorized persons", """
             INSERT INTO delegates (customer_id, name, email, recordings, status, source, identity_id, created_at)
-            SELECT 5 * (k - 1) + 1, 'Osoba ' || k, 'osoba' || k || '@example.test', k % 2 = 0, 'active',
+            SELECT 5 * (k - 1) + 1, 'Osoba ' || k, 'osoba' || k || '@example.test', k % 2 = 1, 'active',
                    'order_form', %(c)s + k, %(start)s FROM generate_series(1, %(active)s) AS k"""),
+        # their scope: every room of their customer (the big customer's person sees all 100,000 recordings)
+        ("authorized persons' rooms", DELEGATE_ROOMS),
         ("access requests waiting for a moderator", """
             WITH persons AS (
                 INSERT INTO delegates (customer_id, name, email, recordings, status, source, created_at)
@@ -179,64 +195,11 @@ def fill(conn: psycopg.Connection, n: dict[str, int]) -> None:
         conn.commit()
 
 
-# activity-log kinds the generated events use, with details as the portal writes them
-KINDS = (("sign_in", {"provider": "mcx"}), ("contact_phone_changed", {}), ("data_exported", {"format": "json"}),
-         ("correction_requested", {"field": "last_name"}))
-
-
-def audit_rows(n: dict[str, int], key_id: str, key: bytes, head: tuple[int, str] | None):
-    """The events in chain order, each sealed over the one before it (portal.audit._digest)."""
-    from portal.audit import GENESIS, _digest
-
-    c = n["customers"]
-    active = c // 5
-    seq, prev = (head[0], head[1]) if head else (0, GENESIS)
-    # spread over the two years before now, one event every few seconds at full scale
-    step_us = max(1, int(2 * 365 * 86400 * 1e6 / n["audit_events"]))
-    payloads = {kind: json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-                for kind, data in KINDS}
-    for i in range(n["audit_events"]):
-        seq += 1
-        at = START + timedelta(microseconds=i * step_us)
-        customer = 1 if i % 100 == 0 else 1 + (i * 2654435761) % c
-        pick = i % 10
-        if pick < 6:  # sign-ins: most by customers, every fifth by an authorized person
-            kind = "sign_in"
-            if pick == 5 and active:
-                person = 1 + (i // 10) % active
-                actor, customer = c + person, None
-            else:
-                actor = customer
-        else:
-            kind = KINDS[1 + pick % 3][0]
-            actor = customer
-        data = payloads[kind]
-        digest = _digest(prev, seq, at, kind, actor, customer, data, key_id, key)
-        yield (seq, at.replace(tzinfo=None), kind, actor, customer, data, prev, digest, key_id)
-        prev = digest
-
-
-def fill_audit(conn: psycopg.Connection, n: dict[str, int], app, batch: int = 50_000) -> None:
-    key_id = app.config["AUDIT_KEY_ID"]
-    key = app.config["AUDIT_KEYS"][key_id]
-    head = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
-    written = 0
-    with step(f"  {'audit events (generated, sealed, COPY)':45}"):
-        rows = audit_rows(n, key_id, key, head)
-        while True:
-            with conn.cursor().copy("COPY audit_events (seq, at, kind, actor_identity_id, customer_id, data, "
-                                    "prev_hash, hash, key_id) FROM STDIN") as copy:
-                count = 0
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-                    if count == batch:
-                        break
-            conn.commit()
-            written += count
-            if count < batch:
-                break
-    print(f"    {written} events under audit key {key_id!r}")
+def _catching(failed: list, function, *args, **kwargs) -> None:
+    try:
+        function(*args, **kwargs)
+    except BaseException as error:  # handed to the main thread, which raises it
+        failed.append(error)
 
 
 def main(argv=None) -> int:
@@ -254,15 +217,26 @@ def main(argv=None) -> int:
             recreate(url)
     with step(f"  {'flask db upgrade':45}"):
         app = migrate(url)
+    key_id = app.config["AUDIT_KEY_ID"]
+    key = app.config["AUDIT_KEYS"][key_id]
+    check_digest(n, key_id, key)
     with psycopg.connect(url) as conn:
         if conn.execute("SELECT count(*) FROM customers").fetchone()[0]:
             print("the database already holds customers; use --recreate", file=sys.stderr)
             return 2
-        fill(conn, n)
-        fill_audit(conn, n, app)
-        conn.autocommit = True
-        with step(f"  {'VACUUM ANALYZE':45}"):
-            conn.execute("VACUUM ANALYZE")
+    with bare_tables(url, TABLES, REBUILD_SETTINGS):
+        # the audit chain is Python (HMACs) while the rest is PostgreSQL: they run side by side
+        failed: list[BaseException] = []
+        audit = threading.Thread(target=_catching, args=(failed, fill_audit, url, n, key_id, key),
+                                 kwargs={"freeze": True})
+        audit.start()
+        with psycopg.connect(url) as conn:
+            fill(conn, n)
+        audit.join()
+        if failed:
+            raise failed[0]
+    with psycopg.connect(url, autocommit=True) as conn, step(f"  {'VACUUM ANALYZE':45}"):
+        conn.execute("VACUUM ANALYZE")
     print(f"total {time.perf_counter() - total:.1f} s")
     return 0
 

@@ -76,15 +76,18 @@ def _pieces(customer: Customer, generated_at: datetime, language: str) -> Iterat
 
 
 def json_chunks(customer_id: int, generated_at: datetime, language: str) -> Iterator[str]:
-    """The export document in pieces of about 64 KB."""
+    """The export document: its opening (schema, customer number) at once, then pieces of about
+    64 KB. The opening goes out before any list is read, so the download starts within the
+    request's own time (issue 15: the first byte waited for 64 KB, a whole typical export, 190 ms
+    at scale) and no proxy in between waits on a silent connection."""
     customer = inventory.load_customer(customer_id)
     buffer: list[str] = []
-    size = 0
+    size, limit = 0, 1
     for piece in _pieces(customer, generated_at, language):
         buffer.append(piece)
         size += len(piece)
-        if size >= CHUNK:
+        if size >= limit:
             yield "".join(buffer)
-            buffer, size = [], 0
+            buffer, size, limit = [], 0, CHUNK
     if buffer:
         yield "".join(buffer)

@@ -58,7 +58,9 @@ def scale_app(database_url, tmp_path_factory):
     with app.app_context():
         with psycopg.connect(database_url) as conn:
             loader.fill(conn, VOLUMES)
-            loader.fill_audit(conn, VOLUMES, app)
+        key_id = app.config["AUDIT_KEY_ID"]
+        loader.fill_audit(database_url, VOLUMES, key_id, app.config["AUDIT_KEYS"][key_id])
+        with psycopg.connect(database_url) as conn:
             conn.autocommit = True
             # as autovacuum leaves an insert-mostly table: analysed, its visibility map set
             conn.execute("VACUUM ANALYZE")
@@ -197,6 +199,22 @@ def test_data_page_other_lists(explained):
         for key in ("rooms", "consent_events", "access_requests", "authorized_persons"):
             inventory.page(key, BIG_CUSTOMER)
     assert_bounded(plans, max_rows=100)
+
+
+def test_rooms_page_reads_each_rooms_newest_recordings(explained):
+    from portal.customers.models import Recording, Room
+    from portal.people.access import ROOM_PREVIEW, newest_recordings
+
+    rooms = set(db.session.scalars(select(Room.id).where(Room.customer_id == BIG_CUSTOMER)))
+    with explained() as plans:
+        shown = newest_recordings(rooms, ROOM_PREVIEW + 1)
+    for room_id in rooms:
+        newest = list(db.session.scalars(select(Recording.id).where(Recording.room_id == room_id)
+                                          .order_by(Recording.started_at.desc(), Recording.id.desc())
+                                          .limit(ROOM_PREVIEW + 1)))
+        assert [r.id for r in shown[room_id]] == newest
+    # 20 rooms, each giving at most a preview + 1 (ranking every recording read all 2,000)
+    assert_bounded(plans, max_rows=len(rooms) * (ROOM_PREVIEW + 1))
 
 
 def test_account_home_and_termination_page_counters(explained):

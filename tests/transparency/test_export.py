@@ -100,6 +100,22 @@ def test_export_is_streamed_as_a_named_attachment(owner_client, owner):
     assert json.loads(response.get_data(as_text=True))["customer_number"] == customer.number
 
 
+def test_export_starts_before_its_lists_are_read(owner_client, owner):
+    """The download begins with the document's opening alone: a client (or a proxy with a timeout)
+    sees bytes at once, however long the customer's lists take to read."""
+    customer = db.session.get(Identity, owner.id).customer
+
+    response = owner_client.get("/account/export.json", buffered=False)
+    chunks = iter(response.response)
+    first = next(chunks).decode()
+    rest = b"".join(chunks).decode()
+    response.close()
+
+    assert first.startswith('{"schema":"mcx-privacy-portal/export"')
+    assert customer.number in first and '"data":' not in first
+    assert json.loads(first + rest)["customer_number"] == customer.number
+
+
 def test_each_export_is_an_audit_event_in_the_activity_log(owner_client, owner):
     download(owner_client)
     owner_client.get("/account/export").get_data()
