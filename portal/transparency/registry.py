@@ -505,6 +505,8 @@ CUSTOMER_CATEGORIES = tuple(c for c in CATEGORIES if c.concerns == "customer")
 TECHNICAL_COLUMNS: dict[str, str] = {
     "customers.created_at": "bookkeeping time of the row",
     "customers.updated_at": "bookkeeping time of the row",
+    "customer_import_fingerprints.digest": "a SHA-256 of the customer's record as last imported, so an "
+                                           "unchanged customer is not written again; it holds no value of its own",
     "rooms.key": "the order system's identifier of the room",
     "recordings.key": "the order system's identifier of the recording",
     "recordings.file": "where the file lives in the recordings store",

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portal.audit import AuditEvent
 from portal.auth.models import Identity, UserSession
 from portal.demo.data import demo_document
+from portal.db_types import local_today
 from portal.extensions import db
 from portal.transparency.registry import CUSTOMER_CATEGORIES, Kind
 from tests import factories
@@ -94,7 +95,7 @@ def test_export_is_streamed_as_a_named_attachment(owner_client, owner):
 
     assert response.was_streamed
     assert response.mimetype == "application/json"
-    today = datetime.now(UTC).date().isoformat()
+    today = local_today().isoformat()  # the Warsaw day: after 23:00 UTC it is already tomorrow there
     assert response.headers["Content-Disposition"] == f'attachment; filename="mcx-data-{customer.number}-{today}.json"'
     assert "no-store" in response.headers["Cache-Control"]
     assert json.loads(response.get_data(as_text=True))["customer_number"] == customer.number
