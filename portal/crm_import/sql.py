@@ -56,10 +56,13 @@ def write_many(table, rows: list[dict], keys: list[str] = (), update: tuple[str,
     # dumps array elements one by one in Python
     names = ", ".join(f'"{c}"' for c in columns)
     fields = ", ".join(f'"{c}" {table.c[c].type.compile(dialect=dialect)}' for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM json_to_recordset(:rows) AS x({fields})'
+    # identifiers are the model's own table and columns; every value goes as the one bound parameter
+    sql = (f'INSERT INTO "{table.name}" ({names}) '  # nosec B608
+           f'SELECT {names} FROM json_to_recordset(:rows) AS x({fields})')
     if keys:
         sql += " ON CONFLICT ({}) ".format(", ".join(f'"{k}"' for k in keys)) + (
-            "DO UPDATE SET " + ", ".join(f'"{f}" = EXCLUDED."{f}"' for f in update) if update else "DO NOTHING")
+            "DO UPDATE SET "  # nosec B608
+            + ", ".join(f'"{f}" = EXCLUDED."{f}"' for f in update) if update else "DO NOTHING")
     db.session.execute(text(sql), {"rows": json.dumps(rows, separators=(",", ":"), default=_json_value)})
 
 

@@ -50,9 +50,12 @@ OWNERS = {
 }
 
 
+# The DDL below is built from the schema's own table and column names (constants here), never
+# from an outside value: bandit's SQL-injection warnings on it are marked `nosec B608`.
 def _pg_statements() -> list[str]:
     statements = [
-        "CREATE OR REPLACE FUNCTION import_fingerprint_forget_customer() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "CREATE OR REPLACE FUNCTION import_fingerprint_forget_customer() "  # nosec B608
+        "RETURNS trigger LANGUAGE plpgsql AS $$\n"
         f"BEGIN DELETE FROM {TABLE} WHERE customer_id = NEW.id; RETURN NULL; END $$",
         f"CREATE TRIGGER import_fingerprint_customers AFTER UPDATE OF {', '.join(CUSTOMER_COLUMNS)} ON customers "
         "FOR EACH ROW EXECUTE FUNCTION import_fingerprint_forget_customer()",
@@ -60,7 +63,8 @@ def _pg_statements() -> list[str]:
     for table, owners in OWNERS.items():
         old, new = owners.format(rows="old_rows"), owners.format(rows="new_rows")
         statements.append(
-            f"CREATE OR REPLACE FUNCTION import_fingerprint_forget_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"CREATE OR REPLACE FUNCTION import_fingerprint_forget_{table}() "  # nosec B608
+            "RETURNS trigger LANGUAGE plpgsql AS $$\n"
             "BEGIN\n"
             f"    IF TG_OP IN ('DELETE', 'UPDATE') THEN DELETE FROM {TABLE} WHERE customer_id IN ({old}); END IF;\n"
             f"    IF TG_OP IN ('INSERT', 'UPDATE') THEN DELETE FROM {TABLE} WHERE customer_id IN ({new}); END IF;\n"
@@ -92,9 +96,10 @@ _SQLITE_OWNER = {
 
 def _sqlite_statements() -> list[str]:
     def forget(table: str, row: str) -> str:
-        return f"DELETE FROM {TABLE} WHERE customer_id = {_SQLITE_OWNER[table].format(row=row)};"
+        return f"DELETE FROM {TABLE} WHERE customer_id = {_SQLITE_OWNER[table].format(row=row)};"  # nosec B608
 
-    statements = [f"CREATE TRIGGER import_fingerprint_customers AFTER UPDATE OF {', '.join(CUSTOMER_COLUMNS)} "
+    updated = ", ".join(CUSTOMER_COLUMNS)
+    statements = [f"CREATE TRIGGER import_fingerprint_customers AFTER UPDATE OF {updated} "  # nosec B608
                   f"ON customers BEGIN DELETE FROM {TABLE} WHERE customer_id = NEW.id; END"]
     for table in OWNERS:
         statements += [
