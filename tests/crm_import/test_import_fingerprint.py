@@ -179,3 +179,20 @@ def test_a_change_committed_while_an_import_runs_leaves_no_digest_behind(app, im
 
     assert without[0] == "refused"
     assert with_digests == without
+
+
+def test_every_migration_leaves_the_fingerprint_triggers_in_place(app):
+    """A later migration that rebuilds a watched table (SQLite's batch mode) drops its triggers
+    silently, and every digest of that table's changes would then outlive them (as 0012 had to put
+    the totals triggers back): the test database is migrated, so each trigger must be there."""
+    from sqlalchemy import text
+
+    from portal.customers import fingerprints
+
+    wanted = {"import_fingerprint_customers"} | {f"import_fingerprint_{table}_{op}" for table in fingerprints.OWNERS
+                                                  for op in ("insert", "delete", "update")}
+    if db.engine.dialect.name == "sqlite":
+        names = set(db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    else:
+        names = set(db.session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+    assert wanted <= names, sorted(wanted - names)
