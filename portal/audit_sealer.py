@@ -33,6 +33,7 @@ from portal import audit_seal
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 1.0  # seconds between looks while another sealer keeps the pace or writers run
+SETTLING_AT_PACE = 5  # looks at the pace at a horizon this thread stored, before backing off
 _sealers: dict[int, _Sealer] = {}  # by id(app): one thread per app in this process
 _registry = threading.Lock()
 
@@ -45,7 +46,7 @@ class _Sealer:
         self.thread.start()
 
     def _run(self) -> None:
-        pause, pacing = self.delay, False
+        pause, pacing, settling = self.delay, False, 0
         while True:
             self.wake.wait()  # a commit appended events, or events are left from the last run
             if self.stopping:
@@ -54,15 +55,18 @@ class _Sealer:
             self.wake.clear()  # a poke from now on asks for another run
             sealed, outcome = self.seal()
             if outcome in (audit_seal.DONE, audit_seal.HALTED):
-                pause, pacing = self.delay, False
+                pause, pacing, settling = self.delay, False, 0
                 continue
             self.wake.set()  # events are left: look again
             # this thread keeps the pace while it seals or waits on the horizon it stored itself; a
             # horizon stored by another process's sealer means that one paces; the lock taken once
             # gets one more look at the pace, twice in a row a back-off (two threads pacing at once
-            # would mostly find each other's lock)
+            # would mostly find each other's lock). A horizon still held after SETTLING_AT_PACE
+            # looks waits on a long writer (an import, a session left in a transaction): back off
+            settling = settling + 1 if outcome == audit_seal.SETTLING and not sealed else 0
             was_pacing = pacing
-            pacing = bool(sealed) or outcome in (audit_seal.WAITING, audit_seal.SETTLING, audit_seal.MORE)
+            pacing = bool(sealed) or outcome in (audit_seal.WAITING, audit_seal.MORE) or (
+                outcome == audit_seal.SETTLING and settling <= SETTLING_AT_PACE)
             keep_pace = pacing or (outcome == audit_seal.BUSY and was_pacing)
             pause = self.delay if keep_pace else min(max(pause, self.delay) * 2, MAX_BACKOFF)
 

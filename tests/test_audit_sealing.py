@@ -348,3 +348,37 @@ def test_events_waiting_for_a_slower_writer_are_sealed_when_it_ends_without_anot
 
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert len(events) == (4 if outcome == "commit" else 3)
+
+
+def test_the_sealing_thread_backs_off_while_a_long_writer_holds_the_horizon(sealing_thread, monkeypatch):
+    """Events behind a writer that stays open (an import, a session left in a transaction) cannot
+    be sealed before it ends: the thread must not look every delay (50 sealing transactions a
+    second, each reading pg_stat_activity) for as long as that writer runs."""
+    from portal import audit_seal
+
+    runs = []
+    seal_once = audit_seal._seal_once
+    monkeypatch.setattr(audit_seal, "_seal_once", lambda wait: runs.append(1) or seal_once(wait))
+    wrote, finish = threading.Event(), threading.Event()
+
+    def long_writer() -> None:
+        with sealing_thread.app_context():
+            audit.record("long_event")
+            wrote.set()
+            finish.wait(10)
+            db.session.commit()
+            db.session.remove()
+
+    thread = threading.Thread(target=long_writer)
+    thread.start()
+    assert wrote.wait(10)
+    write(1)  # waits for the long writer
+    time.sleep(0.3)
+    runs.clear()
+    time.sleep(1.5)
+    looks = len(runs)
+    finish.set()
+    thread.join()
+
+    assert looks <= 10, looks  # at the pace (20 ms) it would be about 75
+    assert [e.seq for e in sealed_within(5)] == [1, 2]

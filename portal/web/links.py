@@ -27,21 +27,30 @@ def external_url(endpoint: str, **values) -> str:
 # app's URL map, the endpoint, its values and the mount point (SCRIPT_NAME), so each app keeps them,
 # bounded. The portal has no url_defaults, subdomains or host matching that would add to that.
 _PASSED_THROUGH = frozenset({"_external", "_scheme", "_method"})
+_LONGEST_REMEMBERED = 200  # characters of string values in one remembered link
 
 
 def page_url(endpoint: str, **values) -> str:
     """`url_for(endpoint, **values)`, remembered for relative links built during a request.
 
     Anything else (outside a request, a blueprint-relative `.endpoint`, `_external`, `_scheme`,
-    `_method`, unhashable values) goes straight to `url_for`. Raises what `url_for` raises.
+    `_method`, a value other than a str, int or None, strings longer than 200 characters in all) goes
+    straight to `url_for`. Raises what `url_for` raises.
     """
     if endpoint[:1] == "." or not has_request_context() or not _PASSED_THROUGH.isdisjoint(values):
         return url_for(endpoint, **values)
-    key = tuple(sorted(values.items()))
-    try:
-        hash(key)
-    except TypeError:
+    # only plain strings and integers, short: equal keys must mean equal links (1 == True == 1.0,
+    # but url_for writes "1", "True", "1.0"), and a value someone sent (the sign-in page's `next`)
+    # must not make each remembered link kilobytes long
+    size = 0
+    for value in values.values():
+        if isinstance(value, str):
+            size += len(value)
+        elif type(value) is not int and value is not None:
+            return url_for(endpoint, **values)
+    if size > _LONGEST_REMEMBERED:
         return url_for(endpoint, **values)
+    key = tuple(sorted(values.items()))
     return current_app.extensions["portal_page_urls"](request.script_root, endpoint, key)
 
 

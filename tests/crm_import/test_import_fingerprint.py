@@ -151,3 +151,48 @@ def test_verify_files_hashes_the_files_of_an_unchanged_customer_too(app, importe
         import_customers(imported, root, verify_files=True)
 
     assert failure.value.errors[0].startswith("customers[0].rooms[0].recordings[0].sha256: does not match the file")
+
+
+def test_a_change_committed_while_an_import_runs_leaves_no_digest_behind(app, imported, root):
+    """PostgreSQL: a writer that commits while an import's transaction is still open must make
+    that import's new digests forgotten too. The triggers' DELETE cannot see a digest row another
+    transaction inserted and has not committed, so they do not wait for it and delete nothing;
+    the import then commits a digest for data that has changed since (here: the contract was
+    terminated, which the full comparison refuses; a re-import with the digest accepts the file)."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue for one write lock: the writer waits for the import")
+    db.session.execute(delete(CustomerImportFingerprint))  # as after the upgrade that adds them
+    db.session.commit()
+
+    import_customers(imported, root)  # stores both digests, not committed yet
+    with db.engine.connect() as other:
+        other.execute(text("SET lock_timeout = '5s'"))
+        other.execute(text("UPDATE contracts SET status = :status WHERE customer_id = "
+                           "(SELECT id FROM customers WHERE number = 'MCX-000200')"),
+                      {"status": ContractStatus.TERMINATED.value})
+        other.commit()
+    db.session.commit()
+
+    with_digests, without = with_and_without_digests(imported, root)
+
+    assert without[0] == "refused"
+    assert with_digests == without
+
+
+def test_every_migration_leaves_the_fingerprint_triggers_in_place(app):
+    """A later migration that rebuilds a watched table (SQLite's batch mode) drops its triggers
+    silently, and every digest of that table's changes would then outlive them (as 0012 had to put
+    the totals triggers back): the test database is migrated, so each trigger must be there."""
+    from sqlalchemy import text
+
+    from portal.customers import fingerprints
+
+    wanted = {"import_fingerprint_customers"} | {f"import_fingerprint_{table}_{op}" for table in fingerprints.OWNERS
+                                                  for op in ("insert", "delete", "update")}
+    if db.engine.dialect.name == "sqlite":
+        names = set(db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    else:
+        names = set(db.session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+    assert wanted <= names, sorted(wanted - names)
