@@ -21,7 +21,7 @@ def upgrade():
     op.create_table(
         'customer_import_fingerprints',
         sa.Column('customer_id', sa.Integer(), nullable=False),
-        sa.Column('digest', sa.String(length=64), nullable=False),
+        sa.Column('digest', sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('customer_id'),
     )

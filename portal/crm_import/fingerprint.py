@@ -56,7 +56,7 @@ def unchanged(items: list[tuple[int, object]]) -> dict[int, int]:
     numbers = {index: number for index, raw in items if (number := number_of(raw)) is not None}
     query = (select(Customer.number, Customer.id, Fingerprint.digest)
              .join(Fingerprint, Fingerprint.customer_id == Customer.id)
-             .where(within(Customer.number, set(numbers.values()))))
+             .where(within(Customer.number, set(numbers.values())), Fingerprint.digest.is_not(None)))
     stored = {row.number: (row.id, row.digest) for row in fetch(query)} if numbers else {}
     found = {}
     for index, raw in items:

@@ -25,12 +25,15 @@ TABLE = "customer_import_fingerprints"
 
 
 class CustomerImportFingerprint(db.Model):
-    """The digest of a customer's export record as last applied; absent once anything changed."""
+    """The digest of a customer's export record as last applied; NULL (or no row) once anything
+    changed. PostgreSQL's triggers set it to NULL by an upsert rather than deleting the row: an
+    upsert waits for an import still holding an uncommitted digest of that customer and then
+    forgets it, where a DELETE would not see that row and the stale digest would survive."""
 
     __tablename__ = TABLE
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 # the columns of `customers` the import writes and compares; other updates (a login, the
@@ -50,13 +53,22 @@ OWNERS = {
 }
 
 
+# Forget the digests of the customers `owners` selects: an upsert of NULL, which waits for a
+# concurrent import's uncommitted digest row (see CustomerImportFingerprint); customers deleted in
+# this transaction are left out (their rows are gone, the cascade took their digests).
+_PG_FORGET = (f"INSERT INTO {TABLE} (customer_id, digest) "
+              f"SELECT DISTINCT o.id, NULL::varchar FROM ({{owners}}) AS o(id) "
+              f"WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = o.id) "
+              f"ON CONFLICT (customer_id) DO UPDATE SET digest = NULL WHERE {TABLE}.digest IS NOT NULL;")
+
+
 # The DDL below is built from the schema's own table and column names (constants here), never
 # from an outside value: bandit's SQL-injection warnings on it are marked `nosec B608`.
 def _pg_statements() -> list[str]:
     statements = [
         "CREATE OR REPLACE FUNCTION import_fingerprint_forget_customer() "  # nosec B608
         "RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN DELETE FROM {TABLE} WHERE customer_id = NEW.id; RETURN NULL; END $$",
+        f"BEGIN {_PG_FORGET.format(owners='SELECT NEW.id')} RETURN NULL; END $$",
         f"CREATE TRIGGER import_fingerprint_customers AFTER UPDATE OF {', '.join(CUSTOMER_COLUMNS)} ON customers "
         "FOR EACH ROW EXECUTE FUNCTION import_fingerprint_forget_customer()",
     ]
@@ -66,8 +78,8 @@ def _pg_statements() -> list[str]:
             f"CREATE OR REPLACE FUNCTION import_fingerprint_forget_{table}() "  # nosec B608
             "RETURNS trigger LANGUAGE plpgsql AS $$\n"
             "BEGIN\n"
-            f"    IF TG_OP IN ('DELETE', 'UPDATE') THEN DELETE FROM {TABLE} WHERE customer_id IN ({old}); END IF;\n"
-            f"    IF TG_OP IN ('INSERT', 'UPDATE') THEN DELETE FROM {TABLE} WHERE customer_id IN ({new}); END IF;\n"
+            f"    IF TG_OP IN ('DELETE', 'UPDATE') THEN {_PG_FORGET.format(owners=old)} END IF;\n"
+            f"    IF TG_OP IN ('INSERT', 'UPDATE') THEN {_PG_FORGET.format(owners=new)} END IF;\n"
             "    RETURN NULL;\n"
             "END $$")
         function = f"import_fingerprint_forget_{table}()"

@@ -4,6 +4,7 @@ is the one the full comparison gives."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -156,8 +157,8 @@ def test_verify_files_hashes_the_files_of_an_unchanged_customer_too(app, importe
 def test_a_change_committed_while_an_import_runs_leaves_no_digest_behind(app, imported, root):
     """PostgreSQL: a writer that commits while an import's transaction is still open must make
     that import's new digests forgotten too. The triggers' DELETE cannot see a digest row another
-    transaction inserted and has not committed, so they do not wait for it and delete nothing;
-    the import then commits a digest for data that has changed since (here: the contract was
+    transaction inserted and has not committed, so they did not wait for it and deleted nothing;
+    the import then committed a digest for data that has changed since (here: the contract was
     terminated, which the full comparison refuses; a re-import with the digest accepts the file)."""
     from sqlalchemy import text
 
@@ -167,13 +168,25 @@ def test_a_change_committed_while_an_import_runs_leaves_no_digest_behind(app, im
     db.session.commit()
 
     import_customers(imported, root)  # stores both digests, not committed yet
-    with db.engine.connect() as other:
-        other.execute(text("SET lock_timeout = '5s'"))
-        other.execute(text("UPDATE contracts SET status = :status WHERE customer_id = "
-                           "(SELECT id FROM customers WHERE number = 'MCX-000200')"),
-                      {"status": ContractStatus.TERMINATED.value})
-        other.commit()
+    engine, errors = db.engine, []
+
+    def terminate():  # another request, on its own connection, while the import is still open
+        try:
+            with engine.connect() as other:
+                other.execute(text("SET lock_timeout = '20s'"))
+                other.execute(text("UPDATE contracts SET status = :status WHERE customer_id = "
+                                   "(SELECT id FROM customers WHERE number = 'MCX-000200')"),
+                              {"status": ContractStatus.TERMINATED.value})
+                other.commit()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    writer = threading.Thread(target=terminate)
+    writer.start()
+    writer.join(1.0)  # it waits for the import's uncommitted digest (the upsert's unique check)
     db.session.commit()
+    writer.join(25)
+    assert not writer.is_alive() and errors == []
 
     with_digests, without = with_and_without_digests(imported, root)
 
