@@ -56,7 +56,7 @@ OWNERS = {
 # Forget the digests of the customers `owners` selects: an upsert of NULL, which waits for a
 # concurrent import's uncommitted digest row (see CustomerImportFingerprint); customers deleted in
 # this transaction are left out (their rows are gone, the cascade took their digests).
-_PG_FORGET = (f"INSERT INTO {TABLE} (customer_id, digest) "
+_PG_FORGET = (f"INSERT INTO {TABLE} (customer_id, digest) "  # nosec B608
               f"SELECT DISTINCT o.id, NULL::varchar FROM ({{owners}}) AS o(id) "
               f"WHERE EXISTS (SELECT 1 FROM customers c WHERE c.id = o.id) "
               f"ON CONFLICT (customer_id) DO UPDATE SET digest = NULL WHERE {TABLE}.digest IS NOT NULL;")
