@@ -53,12 +53,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     oidc.init_app(app)
     sessions.init_app(app)
 
-    from portal.web import assets, boundaries, errors, links, render, security
+    from portal.web import assets, boundaries, errors, fields, links, render, security
 
     boundaries.init_app(app)
     assets.init_app(app)
     links.init_app(app)
     render.init_app(app)
+    fields.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

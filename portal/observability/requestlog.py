@@ -107,9 +107,7 @@ def init_app(app) -> None:
 def _identity_id() -> int | None:
     """The signed-in identity's internal id (never its e-mail or name), without loading anyone
     a request did not already load."""
-    from flask_login import current_user
-
-    user = g.get("_login_user")
+    user = g.get("_login_user")  # what `current_user` stands for, without its proxy's look-ups
     if user is None:
         return None
-    return user.id if getattr(current_user, "is_authenticated", False) else None
+    return user.id if getattr(user, "is_authenticated", False) else None

@@ -91,7 +91,8 @@ def _people_page(customer, form, *, block=None, status=200, message=None, endors
     listed = [p for p in everyone if p.state(day) != "awaiting_customer"]
     return render("people/index.html", block=block, status=status, customer=customer, form=form,
                   listed=listed, awaiting=awaiting, endorse_forms=endorse_forms or {},
-                  blank_scope=ScopeForm(customer, formdata=None), message=message)
+                  # the endorsement form is shown only beside a person asking (a form costs ~1 ms)
+                  blank_scope=ScopeForm(customer, formdata=None) if awaiting else None, message=message)
 
 
 @people.get("/account/people")

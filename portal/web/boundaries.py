@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
-from flask import abort, request
+from flask import abort
+from flask import request as flask_request
 from werkzeug.routing import IntegerConverter
 
 INT64_MAX = 2**63 - 1
@@ -84,6 +85,7 @@ def unusable_url_value(value: str) -> bool:
 
 def refuse_unusable_values() -> None:
     """A before-request check: abort(400) when the path, a query key or value, or a header is unusable."""
+    request = flask_request._get_current_object()  # once: every request passes here (issue #15)
     if unusable_url_value(request.path):
         abort(400)
     query = request.query_string

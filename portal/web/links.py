@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, url_for
+from flask.globals import _cv_request
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -37,7 +38,10 @@ def page_url(endpoint: str, **values) -> str:
     `_method`, a value other than a str, int or None, strings longer than 200 characters in all) goes
     straight to `url_for`. Raises what `url_for` raises.
     """
-    if endpoint[:1] == "." or not has_request_context() or not _PASSED_THROUGH.isdisjoint(values):
+    # the request's context itself, once: `request` and `current_app` are proxies that look it up
+    # on every use, and a page builds tens of links
+    context = _cv_request.get(None)
+    if endpoint[:1] == "." or context is None or not _PASSED_THROUGH.isdisjoint(values):
         return url_for(endpoint, **values)
     # only plain strings and integers, short: equal keys must mean equal links (1 == True == 1.0,
     # but url_for writes "1", "True", "1.0"), and a value someone sent (the sign-in page's `next`)
@@ -51,7 +55,7 @@ def page_url(endpoint: str, **values) -> str:
     if size > _LONGEST_REMEMBERED:
         return url_for(endpoint, **values)
     key = tuple(sorted(values.items()))
-    return current_app.extensions["portal_page_urls"](request.script_root, endpoint, key)
+    return context.app.extensions["portal_page_urls"](context.request.script_root, endpoint, key)
 
 
 def init_app(app) -> None:
