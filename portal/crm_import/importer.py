@@ -21,6 +21,8 @@ from portal.crm_import.apply import Applier
 from portal.crm_import.progress import Progress, Silent
 from portal.crm_import.report import ImportFailed, ImportReport
 from portal.crm_import.schema import Customer as CustomerData
+from portal.crm_import.sql import transaction_settings
+from portal.customers.fingerprints import IMPORT_WRITES_DIGESTS
 from portal.storage import LocalDirectoryStore, RecordingStore, recording_store
 
 __all__ = ["ImportFailed", "ImportReport", "import_customers"]
@@ -45,31 +47,44 @@ def import_customers(source: Path | str | dict, recordings_dir: Path | None = No
         store = recording_store() if object_store or recordings_dir is None else LocalDirectoryStore(recordings_dir)
     progress = progress or Silent()
     progress.total = max(source.size, 1)
-    count, same = _validate(source, store, verify_files, progress)
-    report = ImportReport()
-    progress.start_phase(1)
-    if same == count:
-        # every customer holds its record's digest: nothing to write, no need to read it again
-        report.customers_unchanged = count
-    else:
-        applier = Applier(report)
-        with source.open() as reader:
-            batch: list[tuple[int, object]] = []
-            for index, raw in stream.customers(source, reader):
-                batch.append((index, raw))
-                if len(batch) == BATCH:
-                    _apply(applier, batch)
-                    batch = []
-                    progress.tick(index + 1, reader.bytes_read)
-            _apply(applier, batch)
+    # PostgreSQL plans each batch's statements for its own values: psycopg prepares a statement
+    # after five runs, and the generic plan made while the tables were still small (a sequential
+    # scan testing `number = ANY(…)` against a thousand values per row) was then kept for every
+    # batch of a first import, growing with the table (most of its time at 100,000 customers)
+    with transaction_settings({"plan_cache_mode": "force_custom_plan"}):
+        count, same = _validate(source, store, verify_files, progress)
+        report = ImportReport()
+        progress.start_phase(1)
+        if same == count:
+            # every customer holds its record's digest: nothing to write, no need to read it again
+            report.customers_unchanged = count
+        else:
+            # every customer the import writes to gets its digest or a NULL from _apply, so the
+            # digest triggers need not forget them first (portal/customers/fingerprints.py)
+            with transaction_settings({IMPORT_WRITES_DIGESTS: "on"}):
+                _apply_file(source, Applier(report), progress)
     audit.record("import", customers=report.customers, **report.counts())
     progress.finish(report.customers)
     return report
 
 
+def _apply_file(source: stream.Source, applier: Applier, progress: Progress) -> None:
+    """The second pass: read the file again and apply it in batches of BATCH customers."""
+    with source.open() as reader:
+        batch: list[tuple[int, object]] = []
+        for index, raw in stream.customers(source, reader):
+            batch.append((index, raw))
+            if len(batch) == BATCH:
+                _apply(applier, batch)
+                batch = []
+                progress.tick(index + 1, reader.bytes_read)
+        _apply(applier, batch)
+
+
 def _apply(applier: Applier, batch: list[tuple[int, object]]) -> None:
     """Apply the customers of `batch` whose digest is not stored; count the others unchanged;
-    store the digests of those the database now holds exactly as the file says."""
+    store the digests of those the database now holds exactly as the file says, and a NULL
+    (forgotten) for every other customer applied, whose writes the triggers left alone."""
     if not batch:
         return
     same = fingerprint.unchanged(batch)
@@ -78,9 +93,11 @@ def _apply(applier: Applier, batch: list[tuple[int, object]]) -> None:
     if not changed:
         return
     settled = applier.apply([CustomerData.model_validate(raw) for _, raw in changed])
-    fingerprint.remember({settled[number]: value for _, raw in changed
-                          if (number := fingerprint.number_of(raw)) in settled
-                          and (value := fingerprint.digest(raw)) is not None})
+    digests = {}
+    for _, raw in changed:
+        number = fingerprint.number_of(raw)
+        digests[applier.customer_ids[number]] = fingerprint.digest(raw) if number in settled else None
+    fingerprint.remember(digests)
 
 
 def _validate(source: stream.Source, store: RecordingStore, verify: bool, progress: Progress) -> tuple[int, int]:
