@@ -179,35 +179,44 @@ def _close(depth: int, events: Iterator[tuple[str, object]]) -> None:
 
 
 def _build(event: str, value: object, events: Iterator[tuple[str, object]]) -> object:
-    """The value starting with `event`, built without recursion; _TOO_DEEP past MAX_DEPTH."""
+    """The value starting with `event`, built without recursion; _TOO_DEEP past MAX_DEPTH.
+
+    The loop runs for every token of the export (most of the validation pass's parsing): it
+    tests the event names by their first letters, the hot cases first, with nothing looked up
+    outside its locals."""
     if event not in _OPEN:
         return value
     root: dict | list = {} if event == "start_map" else []
     stack, keys = [root], [None]
+    top, key = root, None
     duplicate = None
     for event, value in events:
-        if event == "map_key":
-            keys[-1] = value
-            if duplicate is None and value in stack[-1]:
+        first = event[0]
+        if first == "m":  # map_key
+            if duplicate is None and value in top:
                 duplicate = _Duplicate(value)
-            continue
-        if event in _CLOSE:
+            key = value
+        elif first == "e":  # end_map, end_array
             stack.pop()
             keys.pop()
             if not stack:
                 return duplicate or root
-            continue
-        if event in _OPEN:
+            top, key = stack[-1], keys[-1]
+        elif first == "s" and event[2] == "a":  # start_map, start_array (not "string")
             if len(stack) >= MAX_DEPTH:
                 _close(len(stack) + 1, events)  # the new child and every container around it
                 return _TOO_DEEP
-            value = {} if event == "start_map" else []
-        top = stack[-1]
-        if type(top) is dict:
-            top[keys[-1]] = value
+            child = {} if event == "start_map" else []
+            if type(top) is dict:
+                top[key] = child
+            else:
+                top.append(child)
+            keys[-1] = key
+            stack.append(child)
+            keys.append(None)
+            top, key = child, None
+        elif type(top) is dict:
+            top[key] = value
         else:
             top.append(value)
-        if event in _OPEN:
-            stack.append(value)
-            keys.append(None)
     raise ijson.IncompleteJSONError("premature end")
