@@ -120,9 +120,9 @@ def _check_raw(raws: list[tuple[int, object]], seen: checks.SeenKeys, store: Rec
                verify: bool, errors: list[str], spool: Spool, bytes_read: int) -> int:
     """Check one batch of raw items (ending `bytes_read` into the file), adding to `errors`;
     spool the valid items whose digest their customer does not hold (while the file has no
-    error: after one, nothing is applied); return how many hold it. An item whose digest its customer holds was valid and is applied
-    already: only the rules a digest cannot vouch for are checked (its files, duplicates across
-    the file)."""
+    error: after one, nothing is applied); return how many hold it. An item whose digest its
+    customer holds was valid and is applied already: only the rules a digest cannot vouch for
+    are checked (its files, duplicates across the file)."""
     if not raws:
         return 0
     found: list[str] = []

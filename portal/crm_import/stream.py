@@ -1,9 +1,9 @@
 """Reading the export one customer at a time, so memory does not grow with the file (ijson).
 
-The first pass walks the parser's events itself: it checks the document's shape (an object
-holding only a "customers" list) and refuses items nested deeper than MAX_DEPTH without ever
-building them. The second pass, over a file the first found sound, lets ijson's C builder
-make the items (`customers.item`).
+The importer reads the file once and walks the parser's events itself: it checks the
+document's shape (an object holding only a "customers" list) and refuses items nested deeper
+than MAX_DEPTH without ever building them. (The apply pass reads the validated customers from
+a spool, not the file: see spool.py.)
 """
 from __future__ import annotations
 
@@ -145,12 +145,6 @@ def checked_customers(source: Source, reader: Reader, errors: list[str]) -> Iter
             errors.append("customers: is required")
         for _ in events:
             pass
-
-
-def customers(source: Source, reader: Reader) -> Iterator[tuple[int, dict]]:
-    """(index, item) for each customer of a document `checked_customers` found sound."""
-    with _parsing(source, reader):
-        yield from enumerate(ijson.items(reader, "customers.item"))
 
 
 _TOO_DEEP = object()
