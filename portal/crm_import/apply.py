@@ -36,7 +36,8 @@ ROOMS, RECORDINGS, DELEGATES, EVENTS = Room.__table__, Recording.__table__, Dele
 
 
 class Applier:
-    """Applies batches of one import run to `report`; `audit_events` holds the per-customer events."""
+    """Applies batches of one import run to `report`; after each, `customer_ids` maps the batch's
+    customer numbers to their ids."""
 
     def __init__(self, report: ImportReport):
         self.report = report
@@ -66,7 +67,7 @@ class Applier:
         digest the caller may remember."""
         now, changes, created = utcnow(), {}, set()
         self._unsettled: set[str] = set()
-        ids = self._customers(batch, now, changes, created)
+        ids = self.customer_ids = self._customers(batch, now, changes, created)
         kept: dict[str, list[str]] = defaultdict(list)
         self._contracts(batch, ids, changes)
         room_ids = self._rooms(batch, ids, changes, kept)

@@ -16,15 +16,12 @@ import json
 from types import SimpleNamespace
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.crm_import.schema import json_schema
-from portal.crm_import.sql import fetch, within
+from portal.crm_import.sql import fetch, within, write_many
 from portal.crm_import.values import posix_path
 from portal.customers.fingerprints import CustomerImportFingerprint as Fingerprint
 from portal.customers.models import Customer
-from portal.extensions import db
 
 # bump when a rule changes that the JSON Schema does not show (a validator in schema.py or
 # values.py, a check in checks.py): every stored digest then stops matching once
@@ -66,15 +63,13 @@ def unchanged(items: list[tuple[int, object]]) -> dict[int, int]:
     return found
 
 
-def remember(digests: dict[int, str]) -> None:
-    """Store customer id → digest, after the import's own writes for those customers (which
-    made the triggers forget the old ones); one statement."""
-    if not digests:
-        return
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Fingerprint.__table__)
-    stmt = stmt.on_conflict_do_update(index_elements=["customer_id"], set_={"digest": stmt.excluded.digest})
-    db.session.execute(stmt, [{"customer_id": key, "digest": value} for key, value in digests.items()])
+def remember(digests: dict[int, str | None]) -> None:
+    """Store customer id → digest (None: forgotten), after the import's own writes for those
+    customers; one statement (sql.write_many). On PostgreSQL the import's triggers left its
+    writes alone, so this is also what forgets the old digest of a customer it wrote to."""
+    if digests:
+        write_many(Fingerprint.__table__, [{"customer_id": key, "digest": value} for key, value in digests.items()],
+                   ["customer_id"], ("digest",))
 
 
 def light(raw: dict) -> SimpleNamespace:

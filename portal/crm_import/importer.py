@@ -1,12 +1,12 @@
 """`portal import`: load customers from the order system's JSON export (SPEC P2, "Import format").
 
-Two streamed passes over the file, so memory does not grow with it:
+One streamed pass over the file, then one over what it found, so memory does not grow with it:
 1. validate every customer (schema.py), the rules across records and against the database
    (checks.py) and every recording file, collecting every error with the record and field it
-   concerns;
-2. only if there was not a single error, read the file again and apply it in batches
-   (apply.py), inside the caller's transaction: the CLI commits once at the end, and any
-   failure rolls the whole import back.
+   concerns; the valid customers whose digest is not stored go to a spool on disk (spool.py);
+2. only if there was not a single error, apply the spooled customers in batches (apply.py),
+   inside the caller's transaction: the CLI commits once at the end, and any failure rolls the
+   whole import back.
 """
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from portal.crm_import.apply import Applier
 from portal.crm_import.progress import Progress, Silent
 from portal.crm_import.report import ImportFailed, ImportReport
 from portal.crm_import.schema import Customer as CustomerData
+from portal.crm_import.spool import Spool, Valid
+from portal.crm_import.sql import transaction_settings
+from portal.customers.fingerprints import IMPORT_WRITES_DIGESTS
 from portal.storage import LocalDirectoryStore, RecordingStore, recording_store
 
 __all__ = ["ImportFailed", "ImportReport", "import_customers"]
@@ -45,47 +48,46 @@ def import_customers(source: Path | str | dict, recordings_dir: Path | None = No
         store = recording_store() if object_store or recordings_dir is None else LocalDirectoryStore(recordings_dir)
     progress = progress or Silent()
     progress.total = max(source.size, 1)
-    count, same = _validate(source, store, verify_files, progress)
-    report = ImportReport()
-    progress.start_phase(1)
-    if same == count:
-        # every customer holds its record's digest: nothing to write, no need to read it again
-        report.customers_unchanged = count
-    else:
-        applier = Applier(report)
-        with source.open() as reader:
-            batch: list[tuple[int, object]] = []
-            for index, raw in stream.customers(source, reader):
-                batch.append((index, raw))
-                if len(batch) == BATCH:
-                    _apply(applier, batch)
-                    batch = []
-                    progress.tick(index + 1, reader.bytes_read)
-            _apply(applier, batch)
+    spool = Spool()
+    try:
+        # PostgreSQL plans each batch's statements for its own values: psycopg prepares a
+        # statement after five runs, and the generic plan made while the tables were still small
+        # (a sequential scan testing `number = ANY(…)` against a thousand values per row) was
+        # then kept for every batch of a first import, growing with the table (most of its time
+        # at 100,000 customers)
+        with transaction_settings({"plan_cache_mode": "force_custom_plan"}):
+            count, same = _validate(source, store, verify_files, progress, spool)
+            report = ImportReport(customers_unchanged=same)
+            progress.start_phase(1)
+            if spool.customers:
+                # every customer the import writes to gets its digest or a NULL from _apply, so
+                # the digest triggers need not forget them first (portal/customers/fingerprints.py)
+                with transaction_settings({IMPORT_WRITES_DIGESTS: "on"}):
+                    applier = Applier(report)
+                    for batch, records, bytes_read in spool.batches():
+                        _apply(applier, batch)
+                        progress.tick(records, bytes_read)
+    finally:
+        spool.close()
     audit.record("import", customers=report.customers, **report.counts())
     progress.finish(report.customers)
     return report
 
 
-def _apply(applier: Applier, batch: list[tuple[int, object]]) -> None:
-    """Apply the customers of `batch` whose digest is not stored; count the others unchanged;
-    store the digests of those the database now holds exactly as the file says."""
-    if not batch:
-        return
-    same = fingerprint.unchanged(batch)
-    applier.report.customers_unchanged += len(same)
-    changed = [(index, raw) for index, raw in batch if index not in same]
-    if not changed:
-        return
-    settled = applier.apply([CustomerData.model_validate(raw) for _, raw in changed])
-    fingerprint.remember({settled[number]: value for _, raw in changed
-                          if (number := fingerprint.number_of(raw)) in settled
-                          and (value := fingerprint.digest(raw)) is not None})
+def _apply(applier: Applier, batch: list[Valid]) -> None:
+    """Apply one batch of valid customers; store the digests of those the database now holds
+    exactly as the file says, and a NULL (forgotten) for every other, whose writes the triggers
+    left alone."""
+    settled = applier.apply([item.data for item in batch])
+    fingerprint.remember({applier.customer_ids[item.number]: item.digest if item.number in settled else None
+                          for item in batch})
 
 
-def _validate(source: stream.Source, store: RecordingStore, verify: bool, progress: Progress) -> tuple[int, int]:
+def _validate(source: stream.Source, store: RecordingStore, verify: bool, progress: Progress,
+              spool: Spool) -> tuple[int, int]:
     """The first pass: raise ImportFailed with every error found, or return (customers in the
-    file, how many of them hold their record's digest) with the file sound."""
+    file, how many of them hold their record's digest) with the file sound and every other
+    customer, validated, in `spool`."""
     errors: list[str] = []
     seen = checks.SeenKeys()
     count = same = 0
@@ -96,14 +98,10 @@ def _validate(source: stream.Source, store: RecordingStore, verify: bool, progre
                 count = index + 1
                 raws.append((index, raw))
                 if len(raws) == BATCH:
-                    found, matched = _check_raw(raws, seen, store, verify)
-                    errors += found
-                    same += matched
+                    same += _check_raw(raws, seen, store, verify, errors, spool, reader.bytes_read)
                     raws = []
                     progress.tick(count, reader.bytes_read)
-            found, matched = _check_raw(raws, seen, store, verify)
-            errors += found
-            same += matched
+            same += _check_raw(raws, seen, store, verify, errors, spool, reader.bytes_read)
         for identity, label in checks.stored_recordings_of_others(seen, store):
             for _, _, first in seen.claim("file", [(identity, label)]):
                 if (line := checks.clash_line(label, first)) is not None:
@@ -119,13 +117,18 @@ def _validate(source: stream.Source, store: RecordingStore, verify: bool, progre
 
 
 def _check_raw(raws: list[tuple[int, object]], seen: checks.SeenKeys, store: RecordingStore,
-               verify: bool) -> tuple[list[str], int]:
-    """(errors, how many items hold their digest) of one batch of raw items. An item whose digest
-    its customer holds was valid and is applied already: only the rules a digest cannot vouch
-    for are checked (its files, duplicates across the file)."""
-    errors: list[str] = []
-    same = fingerprint.unchanged(raws) if raws else {}
+               verify: bool, errors: list[str], spool: Spool, bytes_read: int) -> int:
+    """Check one batch of raw items (ending `bytes_read` into the file), adding to `errors`;
+    spool the valid items whose digest their customer does not hold (while the file has no
+    error: after one, nothing is applied); return how many hold it. An item whose digest its
+    customer holds was valid and is applied already: only the rules a digest cannot vouch for
+    are checked (its files, duplicates across the file)."""
+    if not raws:
+        return 0
+    found: list[str] = []
+    same = fingerprint.unchanged(raws)
     batch: list[tuple[int, object]] = []
+    valid: list[Valid] = []
     for index, raw in raws:
         if index in same:
             batch.append((index, fingerprint.light(raw)))
@@ -134,11 +137,15 @@ def _check_raw(raws: list[tuple[int, object]], seen: checks.SeenKeys, store: Rec
         try:
             data = CustomerData.model_validate(raw)
         except ValidationError as failure:
-            errors += messages.lines(path, failure)
+            found += messages.lines(path, failure)
             continue
-        errors += checks.within_customer(path, data)
+        found += checks.within_customer(path, data)
         batch.append((index, data))
-    return errors + _check_batch(batch, seen, store, verify, set(same)), len(same)
+        valid.append(Valid(data.number, fingerprint.digest(raw), data))
+    errors += found + _check_batch(batch, seen, store, verify, set(same))
+    if not errors:
+        spool.add(valid, raws[-1][0] + 1, bytes_read)
+    return len(same)
 
 
 def _check_batch(batch: list[tuple[int, CustomerData]], seen: checks.SeenKeys, store: RecordingStore,

@@ -5,7 +5,7 @@ import sys
 import time
 from typing import TextIO
 
-PASSES = 2  # the file is read twice: once to validate, once to apply
+PASSES = 2  # validating reads the file; applying goes through its valid customers again (spool.py)
 
 
 class Progress:

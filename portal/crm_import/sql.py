@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from sqlalchemy import any_, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -76,3 +78,31 @@ def _json_value(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} through JSON")
+
+
+@contextmanager
+def transaction_settings(settings: dict[str, str]):
+    """Within the block, PostgreSQL's settings `name → value` hold for this transaction only
+    (set_config(…, true)); afterwards each is set back to what it was, so the rest of the
+    caller's transaction is as before. Nothing on SQLite. On an error the settings are left:
+    the caller rolls the transaction (or its savepoint) back, which restores them."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    earlier = {name: db.session.scalar(text("SELECT current_setting(:name, true)"), {"name": name})
+               for name in settings}
+    for name, value in settings.items():
+        db.session.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    try:
+        yield
+    except DBAPIError:
+        raise  # the transaction is aborted; its rollback restores them
+    except BaseException:
+        _set_back(earlier)
+        raise
+    _set_back(earlier)
+
+
+def _set_back(earlier: dict[str, str | None]) -> None:
+    for name, value in earlier.items():
+        db.session.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value or ""})

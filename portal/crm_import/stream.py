@@ -1,9 +1,9 @@
 """Reading the export one customer at a time, so memory does not grow with the file (ijson).
 
-The first pass walks the parser's events itself: it checks the document's shape (an object
-holding only a "customers" list) and refuses items nested deeper than MAX_DEPTH without ever
-building them. The second pass, over a file the first found sound, lets ijson's C builder
-make the items (`customers.item`).
+The importer reads the file once and walks the parser's events itself: it checks the
+document's shape (an object holding only a "customers" list) and refuses items nested deeper
+than MAX_DEPTH without ever building them. (The apply pass reads the validated customers from
+a spool, not the file: see spool.py.)
 """
 from __future__ import annotations
 
@@ -147,12 +147,6 @@ def checked_customers(source: Source, reader: Reader, errors: list[str]) -> Iter
             pass
 
 
-def customers(source: Source, reader: Reader) -> Iterator[tuple[int, dict]]:
-    """(index, item) for each customer of a document `checked_customers` found sound."""
-    with _parsing(source, reader):
-        yield from enumerate(ijson.items(reader, "customers.item"))
-
-
 _TOO_DEEP = object()
 
 
@@ -179,35 +173,44 @@ def _close(depth: int, events: Iterator[tuple[str, object]]) -> None:
 
 
 def _build(event: str, value: object, events: Iterator[tuple[str, object]]) -> object:
-    """The value starting with `event`, built without recursion; _TOO_DEEP past MAX_DEPTH."""
+    """The value starting with `event`, built without recursion; _TOO_DEEP past MAX_DEPTH.
+
+    The loop runs for every token of the export (most of the validation pass's parsing): it
+    tests the event names by their first letters, the hot cases first, with nothing looked up
+    outside its locals."""
     if event not in _OPEN:
         return value
     root: dict | list = {} if event == "start_map" else []
     stack, keys = [root], [None]
+    top, key = root, None
     duplicate = None
     for event, value in events:
-        if event == "map_key":
-            keys[-1] = value
-            if duplicate is None and value in stack[-1]:
+        first = event[0]
+        if first == "m":  # map_key
+            if duplicate is None and value in top:
                 duplicate = _Duplicate(value)
-            continue
-        if event in _CLOSE:
+            key = value
+        elif first == "e":  # end_map, end_array
             stack.pop()
             keys.pop()
             if not stack:
                 return duplicate or root
-            continue
-        if event in _OPEN:
+            top, key = stack[-1], keys[-1]
+        elif first == "s" and event[2] == "a":  # start_map, start_array (not "string")
             if len(stack) >= MAX_DEPTH:
                 _close(len(stack) + 1, events)  # the new child and every container around it
                 return _TOO_DEEP
-            value = {} if event == "start_map" else []
-        top = stack[-1]
-        if type(top) is dict:
-            top[keys[-1]] = value
+            child = {} if event == "start_map" else []
+            if type(top) is dict:
+                top[key] = child
+            else:
+                top.append(child)
+            keys[-1] = key
+            stack.append(child)
+            keys.append(None)
+            top, key = child, None
+        elif type(top) is dict:
+            top[key] = value
         else:
             top.append(value)
-        if event in _OPEN:
-            stack.append(value)
-            keys.append(None)
     raise ijson.IncompleteJSONError("premature end")
