@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import g, make_response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
+from wtforms import Form
 
 
 def wants_fragment() -> bool:
@@ -18,10 +19,35 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
         body = render_block(template, block, **context)
         g.rendered_fragment = True
     else:
-        body = render_template(template, **context)
+        body = render_template(template, error_summary=error_summary(context.values()), **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def error_summary(values) -> list[tuple[str, str, list[str]]]:
+    """What failed in the forms among `values` (forms, or lists/tuples of forms), in form and
+    field order: ``[(field id, label text, messages)]`` (id "" for errors of a whole form).
+
+    base.html shows it at the top of the page (role=alert, a link to each field): on a long page
+    or a phone the message next to a field was screens below, and nothing in view said the submit
+    had failed (WCAG 3.3.1; it needs no JavaScript).
+    """
+    forms = []
+    for value in values:
+        if isinstance(value, Form):
+            forms.append(value)
+        elif isinstance(value, (list, tuple)):
+            forms.extend(item for item in value if isinstance(item, Form))
+    failed = []
+    for form in forms:
+        if not form.errors:
+            continue
+        for field in form:
+            if isinstance(field.errors, (list, tuple)) and field.errors:
+                failed.append((field.id, str(field.label.text), [str(message) for message in field.errors]))
+        failed.extend(("", "", [str(message)]) for message in (getattr(form, "form_errors", None) or ()))
+    return failed
 
 
 def csrf_token() -> str:
