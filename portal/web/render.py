@@ -7,6 +7,11 @@ from jinja2_fragments.flask import render_block
 from wtforms import Form
 
 
+# htmx swaps this out of band into base.html's #messages, emptying it
+_MESSAGES_SWAP = 'hx-swap-oob="innerHTML:#messages"'
+CLEARS_MESSAGES = f'<div {_MESSAGES_SWAP}></div>'
+
+
 def wants_fragment() -> bool:
     """True for an htmx request that asked for part of a page, not a boosted navigation."""
     htmx = getattr(request, "htmx", None)
@@ -14,10 +19,16 @@ def wants_fragment() -> bool:
 
 
 def render(template: str, *, block: str | None = None, status: int = 200, **context):
-    """Render the whole page, or only `block` when htmx asked for a fragment."""
+    """Render the whole page, or only `block` when htmx asked for a fragment.
+
+    A fragment answering 4xx/5xx that puts no message of its own into #messages empties it."""
     if block and wants_fragment():
         body = render_block(template, block, **context)
         g.rendered_fragment = True
+        if status >= 400 and _MESSAGES_SWAP not in body:
+            # a refused form: the last answer's message ("… was added.") must not stay in view
+            # above the new errors, as if this submit had succeeded too
+            body += CLEARS_MESSAGES
     else:
         body = render_template(template, error_summary=error_summary(context.values()), **context)
     response = make_response(body, status)
