@@ -18,11 +18,12 @@ register_kind("dsar_answered", "changes", _l("MCX answered a data request"), [("
 register_kind("dsar_closed", "changes", _l("Data request closed"),
               [("case", _l("Case"), None), ("outcome", _l("Outcome"), DSAR_STATUSES)])
 
-# kinds written by no domain that registers words, but which the audit-log reader filters by
-_UNREGISTERED = ("audit_chain_keyed",)
+# kinds written by modules that register no words of their own (the audit chain, the CRM import)
+register_kind("audit_chain_keyed", "other", _l("Audit log signing key put to use"))
+register_kind("import", "other", _l("Import from the MCX order system"))
 
 
 def kind_labels() -> dict[str, object]:
     """Every kind the reader offers as a filter, with its words (the code when it has none)."""
-    return {kind: describe(kind).label for kind in sorted(registered_kinds() | set(_UNREGISTERED))}
+    return {kind: describe(kind).label for kind in sorted(registered_kinds())}
 
