@@ -27,6 +27,8 @@ class ActivityKind:
     # the details a customer may read: (key in the event's data, label, words for its codes: a dict, a
     # function or None)
     details: tuple[tuple[str, object, object], ...] = ()
+    # the words for MCX staff (the audit-log reader), where `label` speaks to the customer ("your data")
+    staff_label: object = None
 
     def shown(self, data: dict) -> list[tuple[object, object]]:
         """(label, value) of each detail the event has, codes turned into words."""
@@ -52,11 +54,12 @@ def _words(choices, code):
 _kinds: dict[str, ActivityKind] = {}
 
 
-def register_kind(kind: str, group: str, label, details=()) -> None:
-    """Name an audit event kind for the activity log (`group` is one of GROUPS)."""
+def register_kind(kind: str, group: str, label, details=(), *, staff_label=None) -> None:
+    """Name an audit event kind for the activity log (`group` is one of GROUPS); `staff_label`,
+    in the third person, for the staff audit log when `label` addresses the customer."""
     if group not in GROUPS:
         raise ValueError(f"unknown activity group {group!r}")
-    _kinds[kind] = ActivityKind(group, label, tuple(details))
+    _kinds[kind] = ActivityKind(group, label, tuple(details), staff_label)
 
 
 def describe(kind: str) -> ActivityKind:

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal.transparency.registry import CORRECTION_FIELDS
+from portal.transparency.registry import CORRECTION_FIELDS, CORRECTION_LIMITS
 from portal.web.i18n import _l
 
 REQUIRED = _l("This field is required.")
@@ -44,7 +44,13 @@ class CorrectionForm(FlaskForm):
     note = TextAreaField(_l("Note for MCX (optional)"), validators=[Optional(), Length(max=2000)])
 
     def limit_to(self, fields: list[str]) -> CorrectionForm:
-        self.field.choices = [(name, CORRECTION_FIELDS[name]) for name in fields]
+        """Offer `fields` only. Each choice carries its limit (data-maxlength, for the page's script
+        to narrow the input when it is chosen); the input allows the longest of them (without
+        JavaScript), and the service refuses more than the chosen field's limit."""
+        self.field.choices = [(name, CORRECTION_FIELDS[name], {"data-maxlength": CORRECTION_LIMITS[name]})
+                              for name in fields]
+        if fields:
+            self.value.render_kw = {"maxlength": max(CORRECTION_LIMITS[name] for name in fields)}
         return self
 
 

@@ -30,7 +30,7 @@ from portal.extensions import db
 from portal.people.models import Delegate, DelegateStatus
 from portal.staff.conflicts import staff_self
 from portal.transparency import inventory
-from portal.transparency.registry import CORRECTION_FIELDS
+from portal.transparency.registry import CORRECTION_FIELDS, CORRECTION_LIMITS
 from portal.web.i18n import _, _l
 
 
@@ -260,7 +260,7 @@ def request_correction(customer: Customer, identity: Identity, field: str, value
     value = " ".join((value or "").split())
     if not value:
         raise AccountError(_("Enter the correct value."), "value")
-    limit = 20 if field == "tax_id" else 100 if field in ("first_name", "last_name") else 200
+    limit = CORRECTION_LIMITS[field]
     if len(value) > limit:
         raise AccountError(_("This is too long (at most %(limit)s characters).", limit=limit), "value")
     if field == "tax_id":

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
+from portal.auth import activity_kinds  # noqa: F401  (registers log labels)
 from portal.auth import backchannel, client_keys, oidc, services
 from portal.auth.sessions import current_session
 from portal.extensions import db, limiter

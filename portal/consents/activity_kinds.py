@@ -12,3 +12,5 @@ register_kind("consent_withdrawn", "consents", _l("Consent to product news withd
               [("channel", _l("Channel"), CHANNELS)])
 register_kind("policy_acknowledged", "consents", _l("Privacy policy version acknowledged"),
               [("version", _l("Version"), None)])
+register_kind("policy_published", "consents", _l("New privacy policy version published"),
+              [("version", _l("Version"), None)])

@@ -10,8 +10,10 @@ register_kind("personal_data_revealed", "access", _l("An MCX moderator revealed 
 register_kind("delegate_added", "changes", _l("Authorized person added"))
 register_kind("delegate_removed", "changes", _l("Authorized person removed"),
               [("sessions_revoked", _l("Their sessions ended"), None)])
-register_kind("access_requested", "changes", _l("A person asked for access to your rooms"))
-register_kind("access_request_endorsed", "changes", _l("You agreed to a person's request for access"))
+register_kind("access_requested", "changes", _l("A person asked for access to your rooms"),
+              staff_label=_l("A person asked for access to the customer's rooms"))
+register_kind("access_request_endorsed", "changes", _l("You agreed to a person's request for access"),
+              staff_label=_l("The customer agreed to a person's request for access"))
 register_kind("access_request_declined", "changes", _l("A person's request for access was declined"))
 register_kind("access_request_approved", "changes", _l("MCX approved access for an authorized person"))
 register_kind("access_request_rejected", "changes", _l("MCX rejected access for an authorized person"))

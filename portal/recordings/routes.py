@@ -27,6 +27,7 @@ from portal.termination.services import human_size
 from portal.web.boundaries import int64
 from portal.web.errors import error_page
 from portal.web.i18n import _, _l
+from portal.web.navigation import page_showing, safe_next
 from portal.web.permissions import ends_with_the_contract
 from portal.web.render import render, wants_fragment
 
@@ -143,8 +144,9 @@ def delete():
     source = request.form if request.method == "POST" else request.args
     selected = deletion.owned_selection(customer.id, _chosen_ids(source.getlist("recording")))
     if not selected.recordings:
+        # back to the page whose form was sent empty (a room's page, or the rooms list), with the error
         flash(_("Choose at least one recording to delete."), "warning")
-        return redirect(url_for("rooms.index"), code=303)
+        return redirect(page_showing(safe_next(source.get("back"), "rooms.index")), code=303)
     form = ConfirmDeletionForm()
     if request.method == "POST" and form.validate_on_submit():
         ids = [recording.id for recording, _room in selected.recordings]

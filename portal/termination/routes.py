@@ -13,6 +13,7 @@ from portal.customers.ownership import owned_customer_or_404
 from portal.db_types import local_today
 from portal.extensions import db
 from portal.staff.conflicts import staff_self
+from portal.termination import activity_kinds  # noqa: F401  (registers log labels)
 from portal.termination import services
 from portal.termination.forms import TerminationRequestForm, WithdrawForm
 from portal.termination.models import TerminationRequest, TerminationStatus

@@ -31,7 +31,8 @@ def _register_account_kinds() -> None:
 
     what = ("field", _l("What"), CORRECTION_FIELDS)
     register_kind("sign_in", "sign_ins", _l("Sign-in to the portal"), [("provider", _l("Signed in through"), _provider)])
-    register_kind("identity_linked_customer", "sign_ins", _l("Sign-in identity connected to your account"))
+    register_kind("identity_linked_customer", "sign_ins", _l("Sign-in identity connected to your account"),
+                  staff_label=_l("Sign-in identity connected to a customer account"))
     register_kind("identity_linked_delegate", "sign_ins", _l("Authorized person connected their sign-in"))
     register_kind("session_revoked", "sign_ins", _l("Session ended from the sessions page"),
                   [("device", _l("Device"), None)])
@@ -45,7 +46,8 @@ def _register_account_kinds() -> None:
                 "address": _l("Postal address")}
     reasons = {"correction request": _l("a correction request"), "customer look-up": _l("a look-up by MCX staff")}
     register_kind("customer_data_revealed", "access", _l("MCX staff revealed your data"),
-                  [("fields", _l("What"), revealed), ("reason", _l("Reason"), reasons)])
+                  [("fields", _l("What"), revealed), ("reason", _l("Reason"), reasons)],
+                  staff_label=_l("MCX staff revealed the customer's data"))
     register_kind("customer_imported", "changes", _l("Data loaded from the MCX order system"))
     register_kind("contact_phone_changed", "changes", _l("Contact phone changed"))
     register_kind("contact_address_changed", "changes", _l("Postal address changed"), [("fields", _l("What"), {

@@ -138,6 +138,9 @@ TERMINATION_STATUSES = {"requested": _l("requested"), "withdrawn": _l("withdrawn
                         "in_progress": _l("being carried out"), "completed": _l("completed")}
 CORRECTION_FIELDS = {"first_name": _l("First name"), "last_name": _l("Last name"),
                      "company_name": _l("Company name"), "tax_id": _l("Tax ID (NIP)")}
+# the longest value a correction may ask for, per field (characters, after spaces are collapsed):
+# the page's input gets the same limit (maxlength) as the service checks
+CORRECTION_LIMITS = {"first_name": 100, "last_name": 100, "company_name": 200, "tax_id": 20}
 CORRECTION_STATUSES = {"pending": _l("awaiting MCX's decision"), "approved": _l("approved and applied"),
                        "rejected": _l("rejected (see the note)")}
 MAIL_STATUSES = {"pending": _l("waiting to be sent"), "sent": _l("sent"),

@@ -58,28 +58,37 @@ def _translations():
     return kept[1]
 
 
+def _one_full_stop(message: str, variables: dict) -> str:
+    """`message` without the full stop after a parameter whose value ends with one: a sentence
+    ending in a name ("… of %(name)s.") read "Przykład Sp. z o.o.." for a company so named."""
+    for name, value in variables.items():
+        if isinstance(value, str) and value.endswith(".") and f"%({name})s." in message:
+            message = message.replace(f"%({name})s.", f"%({name})s")
+    return message
+
+
 def gettext(string: str, **variables) -> Text:
     """`string` translated into the current language, `%(name)s` parameters filled in as text."""
     s = _translations().ugettext(string)
-    return Text(s % variables if variables else s)
+    return Text(_one_full_stop(s, variables) % variables if variables else s)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables) -> Text:
     """The singular or plural form for `num` (also available as `%(num)s`), as text."""
     variables.setdefault("num", num)
-    return Text(_translations().ungettext(singular, plural, num) % variables)
+    return Text(_one_full_stop(_translations().ungettext(singular, plural, num), variables) % variables)
 
 
 def pgettext(context: str, string: str, **variables) -> Text:
     """`string` translated within `context` (msgctxt), as text."""
     s = _translations().upgettext(context, string)
-    return Text(s % variables if variables else s)
+    return Text(_one_full_stop(s, variables) % variables if variables else s)
 
 
 def npgettext(context: str, singular: str, plural: str, num: int, **variables) -> Text:
     """The singular or plural form for `num` within `context`, as text."""
     variables.setdefault("num", num)
-    return Text(_translations().unpgettext(context, singular, plural, num) % variables)
+    return Text(_one_full_stop(_translations().unpgettext(context, singular, plural, num), variables) % variables)
 
 
 def lazy_gettext(string: str, **variables) -> LazyText:
@@ -115,6 +124,7 @@ def _filled(eval_ctx, message: str, variables: dict):
     # as Jinja's: under autoescape the catalog's message is markup, so `%` escapes each parameter;
     # always `%`-formatted, so `%%` means the same with or without parameters. The message is the
     # portal's own catalog text (as trusted as a template), never anything a person typed
+    message = _one_full_stop(message, variables) if variables else message
     return (Markup(message) if eval_ctx.autoescape else message) % variables  # nosec B704
 
 

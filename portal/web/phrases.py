@@ -119,11 +119,19 @@ def days_overdue(n: int) -> str:
     return ngettext("%(num)s day overdue", "%(num)s days overdue", n)
 
 
+def sentences(messages) -> str:
+    """Messages joined into one text, each ended by a full stop unless it has its own end mark:
+    a field's messages come from different validators ("Nieprawidłowa liczba całkowita" and
+    "Wybierz od 1 do 120 miesięcy."), and joined by a space they read as one broken sentence."""
+    parts = [str(message).strip() for message in messages if str(message).strip()]
+    return " ".join(part if part[-1] in ".!?…" else part + "." for part in parts)
+
+
 COUNTS = {f.__name__: f for f in (recordings, other_sessions_ended, older_sessions_not_listed, persons_asking,
                                    unchanged_paragraphs, days_left, within_hours, pending_requests,
                                    open_terminations, overdue_cases, days_overdue)}
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(moment=moment, day=day)
+    app.jinja_env.filters.update(moment=moment, day=day, sentences=sentences)
     app.jinja_env.globals.update(ago=ago, **COUNTS)

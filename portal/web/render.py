@@ -4,6 +4,12 @@ from __future__ import annotations
 from flask import g, make_response, render_template, request
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
+from wtforms import Form
+
+
+# htmx swaps this out of band into base.html's #messages, emptying it
+_MESSAGES_SWAP = 'hx-swap-oob="innerHTML:#messages"'
+CLEARS_MESSAGES = f'<div {_MESSAGES_SWAP}></div>'
 
 
 def wants_fragment() -> bool:
@@ -13,15 +19,46 @@ def wants_fragment() -> bool:
 
 
 def render(template: str, *, block: str | None = None, status: int = 200, **context):
-    """Render the whole page, or only `block` when htmx asked for a fragment."""
+    """Render the whole page, or only `block` when htmx asked for a fragment.
+
+    A fragment answering 4xx/5xx that puts no message of its own into #messages empties it."""
     if block and wants_fragment():
         body = render_block(template, block, **context)
         g.rendered_fragment = True
+        if status >= 400 and _MESSAGES_SWAP not in body:
+            # a refused form: the last answer's message ("… was added.") must not stay in view
+            # above the new errors, as if this submit had succeeded too
+            body += CLEARS_MESSAGES
     else:
-        body = render_template(template, **context)
+        body = render_template(template, error_summary=error_summary(context.values()), **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def error_summary(values) -> list[tuple[str, str, list[str]]]:
+    """What failed in the forms among `values` (forms, or lists/tuples of forms), in form and
+    field order: ``[(field id, label text, messages)]`` (id "" for errors of a whole form).
+
+    base.html shows it at the top of the page (role=alert, a link to each field): on a long page
+    or a phone the message next to a field was screens below, and nothing in view said the submit
+    had failed (WCAG 3.3.1; it needs no JavaScript).
+    """
+    forms = []
+    for value in values:
+        if isinstance(value, Form):
+            forms.append(value)
+        elif isinstance(value, (list, tuple)):
+            forms.extend(item for item in value if isinstance(item, Form))
+    failed = []
+    for form in forms:
+        if not form.errors:
+            continue
+        for field in form:
+            if isinstance(field.errors, (list, tuple)) and field.errors:
+                failed.append((field.id, str(field.label.text), [str(message) for message in field.errors]))
+        failed.extend(("", "", [str(message)]) for message in (getattr(form, "form_errors", None) or ()))
+    return failed
 
 
 def csrf_token() -> str:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from portal.extensions import db
-from portal.web.navigation import safe_next
+from portal.web.navigation import page_showing, safe_next
 from portal.web.render import render
 
 bp = Blueprint("web", __name__)
@@ -23,12 +23,13 @@ def index():
 
 @bp.post("/language")
 def set_language():
-    """Switch the interface language."""
+    """Switch the interface language, and go back to the page `next` (a path on this site), or to the
+    page holding its form when `next` is where a form posted to and answers POST only."""
     lang = request.form.get("lang", "")
     if lang not in current_app.config["LANGUAGES"]:
         abort(400)
     session["lang"] = lang
-    return redirect(safe_next(request.form.get("next")), code=303)
+    return redirect(page_showing(safe_next(request.form.get("next"))), code=303)
 
 
 @bp.get("/healthz")

@@ -80,7 +80,7 @@ def test_queue_lists_pending_requests_oldest_first_with_their_age(moderator_clie
     assert cards(page) == [oldest.id, newer.id]
     ages = re.findall(r'<dd class="age">([^<]+)</dd>', page)
     assert ages == ["3 dni temu", "2 godziny temu"]
-    assert "2 prośby czekają na decyzję." in page
+    assert "2 wnioski czekają na decyzję." in page
 
 
 def test_queue_masks_contact_data(moderator_client, anna):

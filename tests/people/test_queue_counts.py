@@ -29,13 +29,13 @@ def many_pending(customer, n: int) -> None:
 def test_more_than_1000_waiting_requests_show_as_1000_plus(moderator_client, anna):  # noqa: F811
     many_pending(anna, 1001)
     queue = page_text(moderator_client.get("/staff/requests"))
-    assert re.search(r'id="queue-count"[^>]*>1000\+ próśb czeka na decyzję\.<', queue)
+    assert re.search(r'id="queue-count"[^>]*>1000\+ wniosków czeka na decyzję\.<', queue)
 
 
 def test_exactly_1000_waiting_requests_are_counted_exactly(moderator_client, anna):  # noqa: F811
     many_pending(anna, 1000)
     queue = page_text(moderator_client.get("/staff/requests"))
-    assert re.search(r'id="queue-count"[^>]*>1000 próśb czeka na decyzję\.<', queue)
+    assert re.search(r'id="queue-count"[^>]*>1000 wniosków czeka na decyzję\.<', queue)
 
 
 def test_the_termination_queue_counts_open_requests(app, client, sign_in_as):

@@ -46,7 +46,7 @@ def test_after_a_decision_on_the_queue_page_its_count_follows_in_place(moderator
     pending_request(anna, email="b@example.pl")
     db.session.commit()
     queue = page_text(moderator_client.get("/staff/requests"))
-    assert re.search(r'id="queue-count"[^>]*>2 prośby czekają na decyzję\.<', queue)
+    assert re.search(r'id="queue-count"[^>]*>2 wnioski czekają na decyzję\.<', queue)
 
     fragment = moderator_client.submit(
         f"/staff/requests/{first.id}/approve", {"note": ""},
@@ -56,7 +56,7 @@ def test_after_a_decision_on_the_queue_page_its_count_follows_in_place(moderator
     page = page_text(fragment)
     assert page.startswith("<article")
     assert re.search(r'<p class="count" id="queue-count" role="status" hx-swap-oob="true">'
-                     r'1 prośba czeka na decyzję\.</p>', page)
+                     r'1 wniosek czeka na decyzję\.</p>', page)
 
 
 def test_a_decision_on_the_request_page_sends_no_count(moderator_client, anna):  # noqa: F811

@@ -24,7 +24,7 @@ POLISH_FORMS = {
                              "niezmienione akapity", "niezmienionych akapitów"),
     "days_left": ("został 1 dzień", "zostały 2 dni", "zostało 5 dni", "zostały 22 dni", "zostało 25 dni"),
     "within_hours": ("godziny", "godzin", "godzin", "godzin", "godzin"),
-    "pending_requests": ("prośba czeka", "prośby czekają", "próśb czeka", "prośby czekają", "próśb czeka"),
+    "pending_requests": ("wniosek czeka", "wnioski czekają", "wniosków czeka", "wnioski czekają", "wniosków czeka"),
     "open_terminations": ("otwarte wypowiedzenie", "otwarte wypowiedzenia", "otwartych wypowiedzeń",
                           "otwarte wypowiedzenia", "otwartych wypowiedzeń"),
     "overdue_cases": ("wniosek RODO jest", "wnioski RODO są", "wniosków RODO jest", "wnioski RODO są",
@@ -117,7 +117,7 @@ def test_the_export_file_is_named_by_the_warsaw_day(app):
 
 
 @pytest.mark.parametrize("name, polish, english", [
-    ("pending_requests", "1000+ próśb czeka na decyzję.", "1000+ requests wait for a decision."),
+    ("pending_requests", "1000+ wniosków czeka na decyzję.", "1000+ requests wait for a decision."),
     ("open_terminations", "1000+ otwartych wypowiedzeń.", "1000+ open requests."),
 ])
 def test_a_queue_count_beyond_the_cap_says_1000_plus(app, name, polish, english):
