@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import null, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from portal.crm_import.schema import json_schema
 from portal.crm_import.sql import fetch, within, write_many
 from portal.crm_import.values import posix_path
 from portal.customers.fingerprints import CustomerImportFingerprint as Fingerprint
 from portal.customers.models import Customer
+from portal.extensions import db
 
 # bump when a rule changes that the JSON Schema does not show (a validator in schema.py or
 # values.py, a check in checks.py): every stored digest then stops matching once
@@ -61,6 +64,21 @@ def unchanged(items: list[tuple[int, object]]) -> dict[int, int]:
         if held is not None and held[1] == digest(raw):
             found[index] = held[0]
     return found
+
+
+def hold(numbers: Iterable[str]) -> None:
+    """Before the import writes a batch (PostgreSQL only), forget the digests of the batch's
+    customers that exist, in one upsert that also locks their digest rows until the import
+    commits. The import's triggers leave its own writes alone (IMPORT_WRITES_DIGESTS), so without
+    this lock another transaction's change to such a customer (a room renamed, a person removed)
+    could forget the digest and commit before `remember` wrote the file's digest over it, and
+    the next import would skip a customer that differs from its file; with it, that change's
+    forgetting upsert waits for the import and clears the digest after it."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return  # SQLite's triggers fire for the import's writes too, and writers queue anyway
+    existing = select(Customer.id, null()).where(within(Customer.number, numbers))
+    db.session.execute(pg_insert(Fingerprint).from_select(["customer_id", "digest"], existing)
+                       .on_conflict_do_update(index_elements=["customer_id"], set_={"digest": None}))
 
 
 def remember(digests: dict[int, str | None]) -> None:

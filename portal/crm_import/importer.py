@@ -78,6 +78,7 @@ def _apply(applier: Applier, batch: list[Valid]) -> None:
     """Apply one batch of valid customers; store the digests of those the database now holds
     exactly as the file says, and a NULL (forgotten) for every other, whose writes the triggers
     left alone."""
+    fingerprint.hold(item.number for item in batch)
     settled = applier.apply([item.data for item in batch])
     fingerprint.remember({applier.customer_ids[item.number]: item.digest if item.number in settled else None
                           for item in batch})

@@ -232,6 +232,9 @@ def test_the_import_writes_its_own_customers_digests_and_the_triggers_leave_them
         real(digests)
 
     monkeypatch.setattr(fingerprint, "remember", spying)
+    # without the batch's hold (which forgets, to lock the digest rows: the next test), what is
+    # left at `remember` shows whether the triggers forgot for the import's own writes
+    monkeypatch.setattr(fingerprint, "hold", lambda numbers: None)
     imported["customers"][1]["last_name"] = "Nowy"
     imported["customers"][1]["consents"] = []  # nothing the import deletes; the event stays
 
@@ -265,3 +268,49 @@ def test_a_change_after_the_import_in_its_transaction_still_forgets(app, importe
     db.session.flush()
 
     assert digest_of("MCX-000200") is None
+
+
+def test_a_change_committed_between_an_import_s_writes_and_its_digests_is_not_overwritten(
+        app, imported, root, monkeypatch):
+    """PostgreSQL: the import's triggers leave its own writes alone and it writes each batch's
+    digests after the batch. Another transaction that renamed a room of a customer in that batch
+    in between, and committed, had its forgetting overwritten by the file's digest: the next
+    import skipped the customer and the room kept a name the file does not give. The import now
+    holds the batch's digest rows first, so that change waits for the import and forgets after."""
+    from sqlalchemy import text
+
+    from portal.crm_import import fingerprint
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's triggers forget for the import's writes too; its writers queue")
+    engine, errors, real_remember = db.engine, [], fingerprint.remember
+
+    def rename():  # a portal edit on its own connection, while the import's batch is written
+        try:
+            with engine.connect() as other:
+                other.execute(text("SET lock_timeout = '20s'"))
+                other.execute(text("UPDATE rooms SET name = 'Zmieniona w portalu' WHERE key = 'r2'"))
+                other.commit()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    writer = threading.Thread(target=rename)
+
+    def remember_after_the_other_write(digests):
+        writer.start()
+        writer.join(1.0)  # now it waits for the import's held digest row
+        real_remember(digests)
+
+    monkeypatch.setattr(fingerprint, "remember", remember_after_the_other_write)
+    imported["customers"][0]["last_name"] = "Nowak"  # the customer is written to, not skipped
+    import_customers(imported, root)
+    db.session.commit()
+    writer.join(25)
+    assert not writer.is_alive() and errors == []
+    monkeypatch.setattr(fingerprint, "remember", real_remember)
+
+    again = import_customers(imported, root)
+    db.session.commit()
+
+    assert again.customers_unchanged == 1  # the other customer; the renamed one is compared
+    assert db.session.scalar(select(Room.name).where(Room.key == "r2")) == "Sala szkoleniowa"
