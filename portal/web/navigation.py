@@ -8,8 +8,12 @@ from werkzeug.exceptions import HTTPException
 
 
 def safe_next(target: str | None, default_endpoint: str = "web.index") -> str:
-    """Return `target` only if it is a path on this site; otherwise the default page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Return `target` only if it is a path on this site; otherwise the default page. A control
+    character (CR, LF, tab, ...) anywhere refuses it: a Location header cannot carry one
+    (Werkzeug raised, a 500), and a browser strips tabs and newlines, which can turn "/\t/x" into
+    "//x", another origin (WHATWG URL Standard, "basic URL parser")."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x20 or ord(c) == 0x7f for c in target)):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target

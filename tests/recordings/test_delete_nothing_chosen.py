@@ -41,3 +41,11 @@ def test_nothing_chosen_stays_on_the_page_with_the_error(client, owner, page_of)
 def test_a_foreign_back_address_is_not_followed(client, owner):
     answer = client.get("/rooms/delete", query_string={"back": "https://evil.example/"})
     assert answer.status_code == 303 and answer.headers["Location"] == "/rooms"
+
+
+
+@pytest.mark.parametrize("back", ["/rooms\r\nX-Injected: 1", "/\t/evil.example/", "/rooms\x7f"])
+def test_a_back_address_with_control_characters_is_not_followed(client, owner, back):
+    answer = client.submit("/rooms/delete", {"back": back})
+
+    assert answer.status_code == 303 and answer.headers["Location"] == "/rooms"

@@ -91,3 +91,8 @@ def test_after_a_refused_address_the_language_switch_shows_the_contact_page_in_e
     assert page.status_code == 200
     assert page.request.path == "/account/contact"
     assert '<html lang="en">' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("next_path", ["/rooms\r\nX-Injected: 1", "/\t/evil.example/", "/account\x7f"])
+def test_a_next_address_with_control_characters_goes_to_the_home_page(world_app, next_path):
+    assert _switched_to(world_app.test_client(), next_path) == "/"
