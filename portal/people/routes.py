@@ -180,6 +180,7 @@ def endorse(request_id: int):
             db.session.commit()
             flash(_("Thank you. MCX now checks the request; you will get an e-mail with the decision."), "success")
             return redirect(url_for("people.index"), code=303)
+    form.id_suffix = f"-r{access_request.id}"  # as people/index.html writes the request's fields
     return _people_page(customer, DelegateForm(customer, formdata=None), status=FAILED_FORM,
                         endorse_forms={access_request.id: form})
 
@@ -321,11 +322,13 @@ def queue():
 def _card(access_request, *, revealed=False, message=None, category="success", status=200,
           approve_form=None, reject_form=None, queue_total=None):
     """The request's card: alone for htmx, or on the request's own page."""
+    approve_form, reject_form = approve_form or ApproveForm(formdata=None), reject_form or RejectForm(formdata=None)
+    # the card's fields carry the request's id (people/_moderation.html): the error summary's links too
+    approve_form.id_suffix = reject_form.id_suffix = f"-{access_request.id}"
     return render("people/request.html", block="request_card", status=status, req=access_request,
                   revealed=revealed, message=message, message_category=category, queue_total=queue_total,
                   next_url=safe_next(request.form.get("next") or request.args.get("next"), "moderation.queue"),
-                  approve_form=approve_form or ApproveForm(formdata=None),
-                  reject_form=reject_form or RejectForm(formdata=None))
+                  approve_form=approve_form, reject_form=reject_form)
 
 
 @moderation.get("/<int:request_id>")

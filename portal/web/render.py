@@ -37,7 +37,7 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
 
 
 def error_summary(values) -> list[tuple[str, str, list[str]]]:
-    """What failed in the forms among `values` (forms, or lists/tuples of forms), in form and
+    """What failed in the forms among `values` (forms, or lists, tuples or dicts of forms), in form and
     field order: ``[(field id, label text, messages)]`` (id "" for errors of a whole form).
 
     base.html shows it at the top of the page (role=alert, a link to each field): on a long page
@@ -48,15 +48,18 @@ def error_summary(values) -> list[tuple[str, str, list[str]]]:
     for value in values:
         if isinstance(value, Form):
             forms.append(value)
-        elif isinstance(value, (list, tuple)):
-            forms.extend(item for item in value if isinstance(item, Form))
+        elif isinstance(value, (list, tuple, dict)):  # a dict: the forms of a list's rows, by row
+            forms.extend(item for item in (value.values() if isinstance(value, dict) else value)
+                         if isinstance(item, Form))
     failed = []
     for form in forms:
         if not form.errors:
             continue
+        # a form of one row of a list (a request's card) writes its fields' ids with the row's suffix
+        suffix = getattr(form, "id_suffix", "")
         for field in form:
             if isinstance(field.errors, (list, tuple)) and field.errors:
-                failed.append((field.id, str(field.label.text), [str(message) for message in field.errors]))
+                failed.append((field.id + suffix, str(field.label.text), [str(message) for message in field.errors]))
         failed.extend(("", "", [str(message)]) for message in (getattr(form, "form_errors", None) or ()))
     return failed
 

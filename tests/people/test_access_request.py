@@ -282,3 +282,21 @@ def test_two_requests_at_the_same_moment_make_one(app, marek):
         delegations = db.session.scalars(select(Delegate).where(Delegate.customer_id == customer.id)).all()
         requests_ = db.session.scalars(select(AccessRequest).where(AccessRequest.customer_id == customer.id)).all()
         assert (len(delegations), len(requests_)) == (1, 1), customer.number
+
+
+def test_a_refused_endorsement_s_error_summary_links_to_its_request_s_rooms(app, client, anna, marek, sign_in_as):
+    """The endorsement form writes its fields with the request's id (rooms-r7): the error summary's
+    link pointed at #rooms, which is on no page."""
+    import re
+
+    sign_in_as(marek)
+    ask(client, anna.number)
+    access_request = db.session.scalar(select(AccessRequest))
+    customer = app.test_client()
+    sign_in_as(anna.identity, customer)
+
+    page = customer.submit(f"/account/people/requests/{access_request.id}/endorse", {"rooms": []}).get_data(as_text=True)
+
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert f'href="#rooms-r{access_request.id}"' in summary
+    assert f'id="rooms-r{access_request.id}"' in page

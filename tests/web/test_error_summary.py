@@ -30,6 +30,9 @@ def _summary(page: str) -> str:
     assert match, "no error summary"
     assert page.index('class="error-summary"') < page.index("<form", page.index('id="main"')), \
         "the summary comes after a form"
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    missing = [target for target in re.findall(r'href="#([^"]+)"', match.group(1)) if target not in ids]
+    assert not missing, f"summary links to nothing: {missing}"
     return match.group(1)
 
 
@@ -68,3 +71,19 @@ def test_the_retention_form_summary_joins_its_messages_as_sentences(owner_client
 
 def test_a_page_without_errors_has_no_summary(owner_client):
     assert 'class="error-summary"' not in owner_client.get("/account/contact").get_data(as_text=True)
+
+
+def test_a_refused_decision_on_a_request_card_links_to_the_card_s_own_field(app, client, sign_in_as):
+    """The moderation card writes its fields with the request's id (reason-7): the summary's link
+    pointed at #reason, which is on no page."""
+    from tests.people.test_moderation import pending_request
+
+    anna = factories.customer()
+    access_request = pending_request(anna)
+    sign_in_as(factories.identity("ewa.moderator@mcx.pl", roles=("moderator",)))
+    db.session.commit()
+
+    page = client.submit(f"/staff/requests/{access_request.id}/reject", {"reason": "  "}).get_data(as_text=True)
+
+    assert f'href="#reason-{access_request.id}"' in _summary(page)
+
