@@ -13,6 +13,7 @@ compares the two renderings.
 """
 from __future__ import annotations
 
+from markupsafe import Markup
 from wtforms.meta import DefaultMeta
 from wtforms.widgets.core import CheckboxInput, Input, _DateTimeBaseInput, clean_key
 
@@ -46,6 +47,9 @@ def input_attributes(field, **attrs) -> list[tuple[str, object]] | None:
             if value is not _MISSING:
                 attrs[name] = value() if callable(value) else value
     attrs["name"] = field.name
+    if any(isinstance(value, Markup) for value in attrs.values()):
+        # WTForms also turns the quotes of a Markup value into &quot;, which autoescape leaves
+        return None
     return [(clean_key(key), value) for key, value in sorted(attrs.items()) if value is not False]
 
 

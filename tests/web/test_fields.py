@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import (BooleanField, DateField, EmailField, Form, IntegerField, SelectMultipleField, StringField,
                      TextAreaField)
@@ -31,7 +32,8 @@ class Sample(Form):
 
 
 ATTRIBUTES = [{}, {"id": "x-1"}, {"aria-describedby": "a b", "aria-invalid": "true", "hx-post": "/v?a=1&b=2"},
-              {"class_": "c", "data_role": HOSTILE, "disabled": True, "readonly": False}, {"value": HOSTILE}]
+              {"class_": "c", "data_role": HOSTILE, "disabled": True, "readonly": False}, {"value": HOSTILE},
+              {"placeholder": Markup('"<x>')}]  # WTForms quotes a Markup value's quotes too
 
 
 @pytest.fixture
