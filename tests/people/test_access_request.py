@@ -295,7 +295,8 @@ def test_a_refused_endorsement_s_error_summary_links_to_its_request_s_rooms(app,
     customer = app.test_client()
     sign_in_as(anna.identity, customer)
 
-    page = customer.submit(f"/account/people/requests/{access_request.id}/endorse", {"rooms": []}).get_data(as_text=True)
+    refused = customer.submit(f"/account/people/requests/{access_request.id}/endorse", {"rooms": []})
+    page = refused.get_data(as_text=True)
 
     summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
     assert f'href="#rooms-r{access_request.id}"' in summary
